@@ -42,7 +42,20 @@ extern "C" {
     X(E_IO, -22, "input/output error")                                         \
     X(E_NOTFOUND, -23, "not found")                                            \
     X(E_EXISTS, -24, "already exists")                                         \
-    X(E_CBOR_ORDER, -25, "CBOR map keys are not in deterministic order")
+    X(E_CBOR_ORDER, -25, "CBOR map keys are not in deterministic order")      \
+    X(E_SUIT_MALFORMED, -26, "malformed SUIT envelope or manifest")            \
+    X(E_SUIT_NOAUTH, -27, "no authentication block in the envelope")          \
+    X(E_DIGEST, -28, "digest does not match")                                  \
+    X(E_SUIT_VERSION, -29, "unsupported SUIT manifest version")                \
+    X(E_ROLLBACK, -30, "sequence number is not newer than the installed one") \
+    X(E_SUIT_SEVERED, -31, "severable member is severed and not available")   \
+    X(E_SUIT_UNSUPPORTED, -32, "unsupported SUIT command or parameter")        \
+    X(E_SUIT_CONDITION, -33, "a SUIT condition failed")                        \
+    X(E_SUIT_COMPONENT, -34, "component index out of range")                   \
+    X(E_SUIT_PARAM, -35, "a required SUIT parameter is not set")               \
+    X(E_SUIT_RULE, -36, "manifest breaks a SUIT processing rule")              \
+    X(E_AGAIN, -37, "not finished yet: try again later")                       \
+    X(E_SUIT_DIRECTIVE, -38, "a SUIT directive failed")
 
 typedef enum {
 #define DSUIT__ERR_ENUM(name, code, msg) DSUIT_##name = (code),
