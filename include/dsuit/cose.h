@@ -80,7 +80,8 @@ typedef struct {
  * The input must be exactly one item (no trailing bytes).
  * @param[in] kind  the kind expected, or DSUIT_COSE_ANY (then an untagged
  *                  message is taken as COSE_Sign1)
- * Errors: DSUIT_E_COSE (structure, wrong tag, duplicate or mistyped header),
+ * Errors: DSUIT_E_COSE (structure, wrong tag, a header label repeated in a
+ * bucket or present in both, a mistyped header),
  * DSUIT_E_ALG (no alg, alg not accepted, alg unprotected, crit present),
  * DSUIT_E_LIMIT (protected header too large), CBOR decode errors.
  */
@@ -141,7 +142,7 @@ int dsuit_cose_create(const dsuit_cose_opts_t *opts, const dsuit_key_t *key,
 #define DSUIT_COSE_CRV_P256    1
 #define DSUIT_COSE_CRV_ED25519 6
 
-/* Longest COSE_Key encoding we produce (EC2: 77 bytes). */
+/* Longest COSE_Key encoding we produce (EC2 P-256: 75 bytes). */
 #define DSUIT_COSE_KEY_MAX 96
 
 /**

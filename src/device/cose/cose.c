@@ -80,11 +80,12 @@ static dsuit_cose_kind_t alg_kind(int64_t alg)
     }
 }
 
-/* A CBOR type mismatch inside a COSE structure is a malformed COSE
- * structure; other decode errors keep their own code. */
+/* A CBOR type mismatch or a repeated header label inside a COSE structure
+ * is a malformed COSE structure; other decode errors keep their own code. */
 static int as_cose(int rc)
 {
-    return rc == DSUIT_E_CBOR_TYPE ? DSUIT_E_COSE : rc;
+    return rc == DSUIT_E_CBOR_TYPE || rc == DSUIT_E_CBOR_DUPKEY ? DSUIT_E_COSE
+                                                                : rc;
 }
 
 /* Read a header label: an int, or a text string (returned as *is_text). */

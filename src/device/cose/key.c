@@ -5,9 +5,9 @@
  *
  * Deterministic encodings we write (keys ascend bytewise: 01 < 20 < 21 < 22):
  *
- *   EC2 P-256     {1: 2, -1: 1, -2: x (32 B), -3: y (32 B)}   77 bytes
+ *   EC2 P-256     {1: 2, -1: 1, -2: x (32 B), -3: y (32 B)}   75 bytes
  *                 a4 01 02 20 01 21 58 20 <x> 22 58 20 <y>
- *   OKP Ed25519   {1: 1, -1: 6, -2: x (32 B)}                 42 bytes
+ *   OKP Ed25519   {1: 1, -1: 6, -2: x (32 B)}                 40 bytes
  *                 a3 01 01 20 06 21 58 20 <x>
  *
  * Key id = SHA-256 of exactly these bytes. Because the encoding is fixed,
