@@ -7,6 +7,7 @@
 #   make asan       every test under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (build-fuzz/)
 #   make bench      benchmarks, each next to a baseline from the same run
+#   make size-arm   device library size on a Cortex-M4 (.text/.data/.bss)
 #   make format     clang-format the files changed against HEAD
 
 BUILD        ?= build
@@ -14,7 +15,7 @@ JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS  ?=
 
-.PHONY: all build deps test demo asan fuzz bench format clean
+.PHONY: all build deps test demo asan fuzz bench size-arm format clean
 
 all: build
 
@@ -49,8 +50,11 @@ bench: deps build
 	@if [ -x $(BUILD)/bench_all ]; then $(BUILD)/bench_all; \
 	 else echo "make bench: no benchmarks yet"; fi
 
+size-arm: deps
+	@tools/size-arm.sh build-arm
+
 format:
 	@git clang-format-14 2>/dev/null || git clang-format
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz build-arm
