@@ -373,6 +373,22 @@ typedef struct {
     void (*report)(void *arg, const dsuit_suit_record_t *rec);
 } dsuit_suit_platform_t;
 
+/**
+ * What a manifest says about its components: structurally checks the
+ * shared sequence, then runs it dry with every condition assumed to hold,
+ * and returns the parameters each component ends up with (vendor-id,
+ * class-id, image-digest, image-size, ...). For servers and tools that
+ * must know what a manifest claims without being a device of that class;
+ * a device uses dsuit_suit_check() instead.
+ * @param[out] out  DSUIT_MAX_COMPONENTS entries; entries past
+ *                  env->n_components are zeroed. Pointers point into the
+ *                  envelope's buffer.
+ * Errors: as the shared-sequence part of dsuit_suit_check().
+ */
+int dsuit_suit_describe(const dsuit_suit_envelope_t *env,
+                        dsuit_suit_params_t out[DSUIT_MAX_COMPONENTS],
+                        dsuit_suit_error_t *err);
+
 /* Procedures for dsuit_suit_process(). */
 #define DSUIT_SUIT_RUN_PAYLOAD_FETCH 0x01u
 #define DSUIT_SUIT_RUN_INSTALL       0x02u

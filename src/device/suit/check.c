@@ -449,3 +449,37 @@ int dsuit_suit_check(const dsuit_suit_envelope_t *env,
     return dsuit__suit_run_section(&run, DSUIT_SUIT_SECTION_SHARED,
                                    env->shared_seq);
 }
+
+int dsuit_suit_describe(const dsuit_suit_envelope_t *env,
+                        dsuit_suit_params_t out[DSUIT_MAX_COMPONENTS],
+                        dsuit_suit_error_t *err)
+{
+    static const dsuit_suit_profile_t nobody; /* no identity at all */
+    dsuit__suit_run_t run;
+    walk_t w;
+    int rc;
+
+    if (env == NULL || out == NULL)
+        return DSUIT_E_INVAL;
+    if (err != NULL)
+        memset(err, 0, sizeof *err);
+    if (env->manifest.ptr == NULL || env->n_components == 0)
+        return setup_fail(err, DSUIT_E_INVAL, "the manifest is not decoded");
+    memset(&w, 0, sizeof w);
+    w.env = env;
+    w.err = err;
+    w.shared = 1;
+    w.section = DSUIT_SUIT_SECTION_SHARED;
+    if (env->shared_seq.ptr == NULL)
+        return bad(&w, DSUIT_E_SUIT_RULE,
+                   "no shared sequence: vendor and class conditions are "
+                   "required",
+                   0, 0);
+    rc = walk_seq(&w, env->shared_seq.ptr, env->shared_seq.len, 0, 0, 1);
+    if (rc != DSUIT_OK)
+        return rc;
+    dsuit__suit_run_init(&run, env, &nobody, NULL, out, 1, err);
+    run.assume = 1;
+    return dsuit__suit_run_section(&run, DSUIT_SUIT_SECTION_SHARED,
+                                   env->shared_seq);
+}

@@ -33,6 +33,7 @@ typedef struct {
     const dsuit_suit_platform_t *platform; /* may be NULL when dry */
     dsuit_suit_params_t *params;
     int dry;
+    int assume; /* dry, and identity conditions hold too (describe) */
     dsuit_suit_error_t *err;
     int64_t section;
     uint8_t sel[DSUIT_MAX_COMPONENTS];
