@@ -176,6 +176,21 @@ int dsuit_ed25519_sign(const dsuit_key_t *key, const uint8_t *msg, size_t len,
 int dsuit_ed25519_verify(const dsuit_key_t *key, const uint8_t *msg,
                          size_t len, const uint8_t *sig, size_t sig_len);
 
+/**
+ * Sign msg with a P-256 (ECDSA/SHA-256, raw r||s) or Ed25519 private key,
+ * whichever the key is: for code that accepts either (ledger signatures).
+ * Errors: DSUIT_E_KEY (symmetric, empty or public-only key), DSUIT_E_CRYPTO.
+ */
+int dsuit_sig_sign(const dsuit_key_t *key, const uint8_t *msg, size_t len,
+                   uint8_t sig[DSUIT_SIG_LEN]);
+
+/**
+ * Verify a signature made by dsuit_sig_sign().
+ * Errors: DSUIT_E_SIGNATURE, DSUIT_E_KEY, DSUIT_E_CRYPTO.
+ */
+int dsuit_sig_verify(const dsuit_key_t *key, const uint8_t *msg, size_t len,
+                     const uint8_t *sig, size_t sig_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,7 +55,10 @@ extern "C" {
     X(E_SUIT_PARAM, -35, "a required SUIT parameter is not set")               \
     X(E_SUIT_RULE, -36, "manifest breaks a SUIT processing rule")              \
     X(E_AGAIN, -37, "not finished yet: try again later")                       \
-    X(E_SUIT_DIRECTIVE, -38, "a SUIT directive failed")
+    X(E_SUIT_DIRECTIVE, -38, "a SUIT directive failed")                       \
+    X(E_FULL, -39, "storage is full (raise the map size)")                   \
+    X(E_STORE, -40, "storage failure")                                         \
+    X(E_REJECTED, -41, "block rejected")
 
 typedef enum {
 #define DSUIT__ERR_ENUM(name, code, msg) DSUIT_##name = (code),

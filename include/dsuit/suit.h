@@ -208,11 +208,19 @@ typedef struct {
     int64_t command;    /* command code, or 0 */
 } dsuit_suit_error_t;
 
+/**
+ * Decode an encoded SUIT_Digest [alg, bytes, * extensions].
+ * Errors: DSUIT_E_SUIT_MALFORMED, DSUIT_E_CBOR_TRAILING, CBOR errors.
+ */
+int dsuit_suit_digest_decode(const uint8_t *buf, size_t len, int64_t *out_alg,
+                             dsuit_bytes_t *out_bytes);
+
 /** Lower-case name of a stage: "decode", "auth", "setup",
  * "shared-sequence", "severable", "command"; "" for none. */
 const char *dsuit_suit_stage_name(dsuit_suit_stage_t stage);
 
-/** Name of a command code ("vendor-identifier", "fetch", ...) or NULL. */
+/** Name of a command code as the draft names it without its "suit-"
+ * prefix ("condition-vendor-identifier", "directive-fetch", ...), or NULL. */
 const char *dsuit_suit_command_name(int64_t code);
 
 /** Name of a parameter code ("image-digest", ...) or NULL. */
@@ -227,7 +235,10 @@ const char *dsuit_suit_section_name(int64_t key);
  * members, integrated payloads. Inside the authentication wrapper only the
  * SUIT_Digest is decoded; COSE blocks are kept as bytes. The manifest is
  * not looked into.
- * @param[out] env   zeroed and filled; points into buf
+ * @param[out] env   zeroed and filled; points into buf. On
+ *                   DSUIT_E_SUIT_NOAUTH it is filled completely all the same
+ *                   (inspection tools show unsigned envelopes); on other
+ *                   errors its content is unspecified.
  * @param[out] err   details on failure (may be NULL)
  * Errors: DSUIT_E_SUIT_MALFORMED, DSUIT_E_SUIT_NOAUTH (no authentication
  * block), DSUIT_E_LIMIT (more blocks or payloads than the capacities),

@@ -45,6 +45,7 @@
 int cmd_demo(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_manifest(int argc, char **argv);
 
 /* ---- messages ------------------------------------------------------------ */
 

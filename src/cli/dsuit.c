@@ -27,6 +27,8 @@ struct cli_command {
 static const struct cli_command commands[] = {
     {"keygen", cmd_keygen, "generate an author key pair (ES256 or Ed25519)"},
     {"key", cmd_key, "show a key file's algorithm, kind and key id"},
+    {"manifest", cmd_manifest,
+     "create, sign, verify and inspect SUIT manifests"},
     {"demo", cmd_demo, "sign and verify a firmware image, with timings"},
 };
 

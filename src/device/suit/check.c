@@ -353,7 +353,7 @@ static int walk_seq(walk_t *w, const uint8_t *seq, size_t len, unsigned depth,
         }
     }
     if (dsuit_cbor_remaining(&d) != 0)
-        return bad(w, DSUIT_E_CBOR_TRAILING,
+        return bad(w, DSUIT_E_SUIT_MALFORMED,
                    "trailing bytes after the command sequence", d.pos, 0);
     return DSUIT_OK;
 }

@@ -88,6 +88,14 @@ int dsuit__suit_digest_decode(const uint8_t *buf, size_t len, int64_t *out_alg,
     return DSUIT_OK;
 }
 
+int dsuit_suit_digest_decode(const uint8_t *buf, size_t len, int64_t *out_alg,
+                             dsuit_bytes_t *out_bytes)
+{
+    if (buf == NULL || out_alg == NULL || out_bytes == NULL)
+        return DSUIT_E_INVAL;
+    return dsuit__suit_digest_decode(buf, len, out_alg, out_bytes);
+}
+
 /* Check that data hashes to a SUIT_Digest (SHA-256 only), in constant
  * time. */
 int dsuit__suit_digest_match(int64_t alg, dsuit_bytes_t want,

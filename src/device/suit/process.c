@@ -511,10 +511,17 @@ static int try_each(dsuit__suit_run_t *r, dsuit_cbor_dec_t *d, size_t off,
             if (rc != DSUIT_OK)
                 return rc;
             rc = nested(r, seq, seq_len, r->sel[s], 1, depth);
-            if (rc == DSUIT_OK)
+            if (rc == DSUIT_OK) {
                 done = 1;
-            else if (!(rc == DSUIT_E_SUIT_CONDITION && r->last_soft))
+            } else if (rc == DSUIT_E_SUIT_CONDITION && !r->last_soft) {
+                /* §8.4.8.15: a hard failure makes try-each fail with the
+                 * condition's code: a condition failure of this scope,
+                 * soft or not as this scope says. */
+                r->last_soft = r->soft;
                 return rc;
+            } else if (rc != DSUIT_E_SUIT_CONDITION) {
+                return rc;
+            }
         }
         if (!done) {
             /* Every sequence failed: a condition failure of this scope. */
@@ -537,9 +544,15 @@ static int run_sequence(dsuit__suit_run_t *r, dsuit_cbor_dec_t *d,
         return rc;
     for (size_t s = 0; s < r->n_sel; s++) {
         rc = nested(r, seq, seq_len, r->sel[s], 0, depth);
-        /* §8.4.10.8: with soft failure the sequence just halts. */
-        if (rc == DSUIT_E_SUIT_CONDITION && r->last_soft)
-            rc = DSUIT_OK;
+        if (rc == DSUIT_E_SUIT_CONDITION) {
+            /* §8.4.10.8: with soft failure the sequence just halts;
+             * without, run-sequence fails with the condition's code, which
+             * is then a condition failure of the enclosing sequence. */
+            if (r->last_soft)
+                rc = DSUIT_OK;
+            else
+                r->last_soft = r->soft;
+        }
         if (rc != DSUIT_OK)
             return rc;
     }

@@ -1,0 +1,2439 @@
+/*
+ * `dsuit manifest <verb>`: make, sign, sever, verify, check and look at
+ * SUIT manifests (draft-ietf-suit-manifest-37). Verbs:
+ *
+ *   create   build a manifest from options or a JSON description, following
+ *            the draft's templates (§7), and sign it (src/device/suit/build.c)
+ *   sign     add a signature to an envelope (§8.3)
+ *   sever    remove severable members (§8.4.12, §8.5)
+ *   verify   decode and authenticate as a device would, severable members
+ *            against their digests (§6.2, §8.3)
+ *   check    verify, then the processor's dry run against a device profile
+ *   show     decode without authenticating and print everything
+ *
+ * Vendor and class identifiers can be given as UUIDs or derived as the
+ * draft recommends (§8.4.8.2): vendor-id = UUIDv5(DNS, domain), class-id =
+ * UUIDv5(vendor-id, name). A component identifier on the command line is a
+ * path: segments separated by '/', each either text (its UTF-8 bytes) or
+ * 0x followed by hex digits (those bytes): "0x00" is [h'00'], "usr/bin" is
+ * ['usr', 'bin'].
+ *
+ * Output files are written atomically and replaced if they exist, as a
+ * compiler replaces its -o file: a manifest is derived data, unlike a key.
+ * Verbs are dispatched through a table, as in cmd_key.c. Page:
+ * docs/cli/dsuit-manifest.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "cli/cli_uuid.h"
+#include "dsuit/cbor.h"
+#include "dsuit/cose.h"
+#include "dsuit/crypto.h"
+#include "dsuit/error.h"
+#include "dsuit/suit.h"
+#include "dsuit/suit_build.h"
+
+/* Largest envelope or description read. */
+#define MANIFEST_FILE_MAX (1024 * 1024)
+/* Deepest CBOR shown (try-each in try-each ...). */
+#define SHOW_DEPTH 16
+
+static const char usage[] =
+    "usage: dsuit manifest <verb> [<options>]\n"
+    "\n"
+    "Make, sign and check SUIT manifests (draft-ietf-suit-manifest-37).\n"
+    "\n"
+    "verbs:\n"
+    "  create   build (and sign) a manifest for an image\n"
+    "  sign     add a signature to an envelope\n"
+    "  sever    remove severable members from an envelope\n"
+    "  verify   authenticate an envelope with trusted keys\n"
+    "  check    verify, then check it against a device profile\n"
+    "  show     print an envelope's contents (not authenticated)\n"
+    "\n"
+    "Run 'dsuit manifest <verb> --help' for the options of a verb.\n";
+
+/* ---- small helpers ----------------------------------------------------------
+ */
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    if (s[0] < '0' || s[0] > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int hex_nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode exactly n hex digits into out; -1 if not hex. */
+static int hex_decode(const char *s, size_t n, uint8_t *out)
+{
+    if (n % 2 != 0)
+        return -1;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hex_nibble(s[i]), lo = hex_nibble(s[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+/* A component identifier parsed from its path form; parts point into buf. */
+typedef struct {
+    uint8_t buf[DSUIT_SUIT_BUILD_MAX_ID_LEN];
+    dsuit_suit_build_id_t id;
+} id_store_t;
+
+/* Parse "seg/seg/...": text, or 0x<hex>. Returns NULL or a reason. */
+static const char *parse_component_id(const char *s, id_store_t *st)
+{
+    size_t used = 0;
+    memset(st, 0, sizeof *st);
+    for (;;) {
+        const char *slash = strchr(s, '/');
+        size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+        dsuit_bytes_t *part;
+        if (n == 0)
+            return "empty segment";
+        if (st->id.n_parts == DSUIT_SUIT_BUILD_MAX_ID_PARTS)
+            return "too many segments";
+        part = &st->id.parts[st->id.n_parts++];
+        part->ptr = st->buf + used;
+        if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+            if ((n - 2) / 2 > sizeof st->buf - used)
+                return "too long";
+            if (hex_decode(s + 2, n - 2, st->buf + used) != 0)
+                return "bad hex after 0x";
+            part->len = (n - 2) / 2;
+        } else {
+            if (n > sizeof st->buf - used)
+                return "too long";
+            memcpy(st->buf + used, s, n);
+            part->len = n;
+        }
+        used += part->len;
+        if (slash == NULL)
+            break;
+        s = slash + 1;
+    }
+    return NULL;
+}
+
+/* Append the path form of one identifier part to a json string buffer. */
+static void format_id_part(const uint8_t *p, size_t n, char *out, size_t cap,
+                           size_t *at)
+{
+    int text =
+        n > 0 && !(n >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'));
+    for (size_t i = 0; i < n && text; i++)
+        if (p[i] < 0x21 || p[i] > 0x7e || p[i] == '/')
+            text = 0;
+    if (text) {
+        for (size_t i = 0; i < n && *at + 1 < cap; i++)
+            out[(*at)++] = (char)p[i];
+    } else {
+        static const char digits[] = "0123456789abcdef";
+        if (*at + 2 < cap) {
+            out[(*at)++] = '0';
+            out[(*at)++] = 'x';
+        }
+        for (size_t i = 0; i < n && *at + 2 < cap; i++) {
+            out[(*at)++] = digits[p[i] >> 4];
+            out[(*at)++] = digits[p[i] & 0xf];
+        }
+    }
+    out[*at] = '\0';
+}
+
+/* Path form of an encoded SUIT_Component_Identifier ([* bstr]), or NULL. */
+static char *format_component_id(const uint8_t *buf, size_t len)
+{
+    dsuit_cbor_dec_t d;
+    size_t count, cap = 3 * len + 8, at = 0;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return NULL;
+    out[0] = '\0';
+    dsuit_cbor_dec_init(&d, buf, len, 0);
+    if (dsuit_cbor_get_array(&d, &count) != DSUIT_OK)
+        goto bad;
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *p;
+        size_t n;
+        if (dsuit_cbor_get_bstr(&d, &p, &n) != DSUIT_OK)
+            goto bad;
+        if (i > 0 && at + 1 < cap) {
+            out[at++] = '/';
+            out[at] = '\0';
+        }
+        format_id_part(p, n, out, cap, &at);
+    }
+    return out;
+bad:
+    free(out);
+    return NULL;
+}
+
+static char *hex_string(const uint8_t *p, size_t n)
+{
+    char *s = malloc(2 * n + 1);
+    if (s != NULL)
+        cli_hex_encode(p, n, s, 2 * n + 1);
+    return s;
+}
+
+/* "install,text" -> member bits; returns NULL or the bad word. */
+static const char *parse_members(char *list, unsigned *out)
+{
+    static char bad[64];
+    unsigned bits = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(list, ",", &save); w != NULL;
+         w = strtok_r(NULL, ",", &save)) {
+        if (strcmp(w, "install") == 0)
+            bits |= DSUIT_SUIT_BUILD_MEMBER_INSTALL;
+        else if (strcmp(w, "text") == 0)
+            bits |= DSUIT_SUIT_BUILD_MEMBER_TEXT;
+        else if (strcmp(w, "payload-fetch") == 0)
+            bits |= DSUIT_SUIT_BUILD_MEMBER_PAYLOAD_FETCH;
+        else {
+            snprintf(bad, sizeof bad, "%s", w);
+            return bad;
+        }
+    }
+    if (bits == 0)
+        return "";
+    *out = bits;
+    return NULL;
+}
+
+static const char *member_name(int idx)
+{
+    return idx == DSUIT_SUIT_SEV_PAYLOAD_FETCH ? "payload-fetch"
+           : idx == DSUIT_SUIT_SEV_INSTALL     ? "install"
+                                               : "text";
+}
+
+static const char *member_state_name(dsuit_suit_member_state_t s)
+{
+    switch (s) {
+    case DSUIT_SUIT_MEMBER_INLINE:
+        return "inline";
+    case DSUIT_SUIT_MEMBER_VERIFIED:
+        return "verified";
+    case DSUIT_SUIT_MEMBER_SEVERED:
+        return "severed";
+    default:
+        return "absent";
+    }
+}
+
+/* --alg value -> COSE algorithm and the key type it fits. */
+static int parse_alg(const char *s, int64_t *alg, dsuit_key_type_t *type)
+{
+    static const struct {
+        const char *name;
+        int64_t alg;
+        dsuit_key_type_t type;
+    } algs[] = {
+        {"es256", DSUIT_COSE_ALG_ES256, DSUIT_KEY_P256},
+        {"esp256", DSUIT_COSE_ALG_ESP256, DSUIT_KEY_P256},
+        {"eddsa", DSUIT_COSE_ALG_EDDSA, DSUIT_KEY_ED25519},
+        {"ed25519", DSUIT_COSE_ALG_ED25519, DSUIT_KEY_ED25519},
+    };
+    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+        if (strcmp(s, algs[i].name) == 0) {
+            *alg = algs[i].alg;
+            *type = algs[i].type;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- signing keys -----------------------------------------------------------
+ */
+
+typedef struct {
+    const char *paths[DSUIT_SUIT_MAX_AUTH];
+    size_t n;
+    int64_t alg_p256, alg_ed; /* 0: default */
+    int kid;
+    dsuit_key_t keys[DSUIT_SUIT_MAX_AUTH];
+    uint8_t kids[DSUIT_SUIT_MAX_AUTH][DSUIT_SHA256_LEN];
+    dsuit_suit_build_signer_t signers[DSUIT_SUIT_MAX_AUTH];
+} signing_t;
+
+static int signing_add_key(const char *cmd, signing_t *sg, const char *path)
+{
+    if (sg->n == DSUIT_SUIT_MAX_AUTH)
+        return cli_usage_error(cmd, "too many '--key' options (at most %d)",
+                               DSUIT_SUIT_MAX_AUTH);
+    sg->paths[sg->n++] = path;
+    return DSUIT_EXIT_OK;
+}
+
+static int signing_add_alg(const char *cmd, signing_t *sg, const char *s)
+{
+    int64_t alg;
+    dsuit_key_type_t type;
+    if (parse_alg(s, &alg, &type) != 0)
+        return cli_usage_error(
+            cmd, "unknown algorithm '%s': use es256, esp256, eddsa or ed25519",
+            s);
+    if (type == DSUIT_KEY_P256)
+        sg->alg_p256 = alg;
+    else
+        sg->alg_ed = alg;
+    return DSUIT_EXIT_OK;
+}
+
+/* Load the private keys and fill in the signers. */
+static int signing_load(const char *cmd, signing_t *sg)
+{
+    int used_p256 = 0, used_ed = 0;
+    for (size_t i = 0; i < sg->n; i++) {
+        dsuit_key_t *k = &sg->keys[i];
+        int rc = cli_load_key(cmd, sg->paths[i], k);
+        if (rc != DSUIT_EXIT_OK)
+            return rc;
+        if (!k->has_private) {
+            cli_error_subject(cmd, "cannot sign with", sg->paths[i],
+                              "not a private key");
+            return DSUIT_EXIT_REJECT;
+        }
+        sg->signers[i].key = k;
+        if (k->type == DSUIT_KEY_P256) {
+            sg->signers[i].alg = sg->alg_p256;
+            used_p256 = 1;
+        } else {
+            sg->signers[i].alg = sg->alg_ed;
+            used_ed = 1;
+        }
+        if (sg->kid) {
+            int err = dsuit_cose_key_id(k, sg->kids[i]);
+            if (err != DSUIT_OK) {
+                cli_error_subject(cmd, "cannot compute key id", sg->paths[i],
+                                  dsuit_strerror(err));
+                return cli_exit_for_err(err);
+            }
+            sg->signers[i].kid = sg->kids[i];
+            sg->signers[i].kid_len = DSUIT_SHA256_LEN;
+        }
+    }
+    if (sg->alg_p256 != 0 && !used_p256)
+        cli_warn(cmd, "'--alg %s' fits none of the keys (P-256)",
+                 dsuit_cose_alg_name(sg->alg_p256));
+    if (sg->alg_ed != 0 && !used_ed)
+        cli_warn(cmd, "'--alg %s' fits none of the keys (Ed25519)",
+                 dsuit_cose_alg_name(sg->alg_ed));
+    return DSUIT_EXIT_OK;
+}
+
+static void signing_wipe(signing_t *sg)
+{
+    for (size_t i = 0; i < DSUIT_SUIT_MAX_AUTH; i++)
+        dsuit_key_wipe(&sg->keys[i]);
+}
+
+/* ---- trusted keys and verification ------------------------------------------
+ */
+
+typedef struct {
+    const char *paths[DSUIT_SUIT_MAX_AUTH * 4];
+    size_t n;
+    dsuit_key_t keys[DSUIT_SUIT_MAX_AUTH * 4];
+} trusted_t;
+
+static int trusted_add(const char *cmd, trusted_t *t, const char *path)
+{
+    if (t->n == sizeof t->paths / sizeof t->paths[0])
+        return cli_usage_error(cmd, "too many '--key' options (at most %zu)",
+                               sizeof t->paths / sizeof t->paths[0]);
+    t->paths[t->n++] = path;
+    return DSUIT_EXIT_OK;
+}
+
+static int trusted_load(const char *cmd, trusted_t *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        int rc = cli_load_key(cmd, t->paths[i], &t->keys[i]);
+        if (rc != DSUIT_EXIT_OK)
+            return rc;
+    }
+    return DSUIT_EXIT_OK;
+}
+
+static void trusted_wipe(trusted_t *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        dsuit_key_wipe(&t->keys[i]);
+}
+
+/* "rejected 'path': stage: reason (where)"; returns the exit code. */
+static int report_rejected(const char *cmd, const char *path, int rc,
+                           const dsuit_suit_error_t *err)
+{
+    char reason[256];
+    const char *stage = dsuit_suit_stage_name(err->stage);
+    const char *why = err->reason != NULL ? err->reason : dsuit_strerror(rc);
+    int n;
+    if (stage[0] != '\0')
+        n = snprintf(reason, sizeof reason, "%s: %s", stage, why);
+    else
+        n = snprintf(reason, sizeof reason, "%s", why);
+    if (err->stage == DSUIT_SUIT_STAGE_COMMAND && n > 0 &&
+        (size_t)n < sizeof reason) {
+        const char *sec = err->section == DSUIT_SUIT_SECTION_SHARED
+                              ? "shared-sequence"
+                              : dsuit_suit_section_name(err->section);
+        const char *com = dsuit_suit_command_name(err->command);
+        snprintf(reason + n, sizeof reason - (size_t)n, " (%s, offset %zu%s%s)",
+                 sec != NULL ? sec : "sequence", err->offset,
+                 com != NULL ? ", " : "", com != NULL ? com : "");
+    }
+    cli_error_subject(cmd, "rejected", path, reason);
+    return rc == DSUIT_E_CRYPTO || rc == DSUIT_E_NOMEM ? DSUIT_EXIT_FAIL
+                                                       : DSUIT_EXIT_REJECT;
+}
+
+/* Decode, authenticate (noting which key), decode the manifest. */
+static int verify_envelope(const char *cmd, const char *path,
+                           const uint8_t *buf, size_t len, trusted_t *t,
+                           dsuit_suit_envelope_t *env, size_t *out_key)
+{
+    uint8_t scratch[DSUIT_SUIT_AUTH_SCRATCH];
+    dsuit_suit_error_t err;
+    int rc;
+
+    memset(&err, 0, sizeof err);
+    rc = dsuit_suit_envelope_decode(buf, len, env, &err);
+    if (rc != DSUIT_OK)
+        return report_rejected(cmd, path, rc, &err);
+    /* One key at a time, to tell which one verified. */
+    for (size_t k = 0; k < t->n; k++) {
+        rc = dsuit_suit_authenticate(env, &t->keys[k], 1, scratch,
+                                     sizeof scratch, NULL);
+        if (rc == DSUIT_OK) {
+            *out_key = k;
+            break;
+        }
+    }
+    if (!env->authenticated) {
+        /* All keys together, for the most telling reason. */
+        rc = dsuit_suit_authenticate(env, t->keys, t->n, scratch,
+                                     sizeof scratch, &err);
+        if (rc == DSUIT_OK) /* cannot happen: each key alone failed */
+            rc = DSUIT_E_SIGNATURE;
+        return report_rejected(cmd, path, rc, &err);
+    }
+    rc = dsuit_suit_manifest_decode(env, 0, &err);
+    if (rc != DSUIT_OK)
+        return report_rejected(cmd, path, rc, &err);
+    return DSUIT_EXIT_OK;
+}
+
+static void print_authentic(const char *path, const dsuit_suit_envelope_t *env,
+                            const trusted_t *t, size_t key)
+{
+    uint8_t id[DSUIT_SHA256_LEN];
+    char id_hex[2 * DSUIT_SHA256_LEN + 1] = "?";
+    const char *alg = dsuit_cose_alg_name(env->auth_alg);
+
+    if (dsuit_cose_key_id(&t->keys[key], id) == DSUIT_OK)
+        cli_hex_encode(id, sizeof id, id_hex, sizeof id_hex);
+    printf("authentic: %s\n", path);
+    printf("sequence number: %" PRIu64 "\n", env->seq);
+    printf("verified by: block %d of %zu (%s), key %s (%s)\n", env->auth_index,
+           env->n_auth, alg != NULL ? alg : "?", id_hex, t->paths[key]);
+    for (int m = 0; m < DSUIT_SUIT_SEV_COUNT; m++)
+        if (env->members[m].state != DSUIT_SUIT_MEMBER_ABSENT)
+            printf("%s: %s\n", member_name(m),
+                   member_state_name(env->members[m].state));
+}
+
+static int read_envelope(const char *cmd, const char *path, uint8_t **buf,
+                         size_t *len)
+{
+    return cli_read_file(cmd, path, MANIFEST_FILE_MAX, buf, len);
+}
+
+/* ---- vendor / class options
+ * --------------------------------------------------- */
+
+typedef struct {
+    const char *vendor_domain, *vendor_uuid, *class_name, *class_uuid;
+} ident_opts_t;
+
+/* Resolve vendor-id and class-id from the options; usage errors are 2. */
+static int resolve_ident(const char *cmd, const ident_opts_t *o,
+                         uint8_t vendor[CLI_UUID_LEN],
+                         uint8_t class_id[CLI_UUID_LEN])
+{
+    if (o->vendor_domain != NULL && o->vendor_uuid != NULL)
+        return cli_usage_error(
+            cmd, "give '--vendor-domain' or '--vendor-id', not both");
+    if (o->class_name != NULL && o->class_uuid != NULL)
+        return cli_usage_error(cmd, "give '--class' or '--class-id', not both");
+    if (o->vendor_domain == NULL && o->vendor_uuid == NULL)
+        return cli_usage_error(cmd, "missing option '--vendor-domain' or "
+                                    "'--vendor-id'");
+    if (o->class_name == NULL && o->class_uuid == NULL)
+        return cli_usage_error(cmd, "missing option '--class' or '--class-id'");
+    if (o->vendor_uuid != NULL && cli_uuid_parse(o->vendor_uuid, vendor) != 0)
+        return cli_usage_error(cmd, "invalid UUID '%s' for '--vendor-id'",
+                               o->vendor_uuid);
+    if (o->class_uuid != NULL && cli_uuid_parse(o->class_uuid, class_id) != 0)
+        return cli_usage_error(cmd, "invalid UUID '%s' for '--class-id'",
+                               o->class_uuid);
+    if (o->vendor_domain != NULL &&
+        cli_uuid5(cli_uuid_ns_dns, o->vendor_domain, strlen(o->vendor_domain),
+                  vendor) != 0) {
+        cli_error(cmd, "cannot compute UUIDv5: crypto backend failure");
+        return DSUIT_EXIT_FAIL;
+    }
+    if (o->class_name != NULL &&
+        cli_uuid5(vendor, o->class_name, strlen(o->class_name), class_id) !=
+            0) {
+        cli_error(cmd, "cannot compute UUIDv5: crypto backend failure");
+        return DSUIT_EXIT_FAIL;
+    }
+    return DSUIT_EXIT_OK;
+}
+
+/* ---- create -----------------------------------------------------------------
+ */
+
+static const char create_usage[] =
+    "usage: dsuit manifest create --vendor-domain D --class NAME --seq N\n"
+    "                             --image FILE -o OUT [options]\n"
+    "       dsuit manifest create --from DESC.json -o OUT [--key K ...]\n"
+    "\n"
+    "Build a SUIT envelope for one image (or several components described\n"
+    "in a JSON file) and sign it with each --key. Prints the manifest digest.\n"
+    "Without --key the envelope is unsigned and devices refuse it.\n"
+    "\n"
+    "options:\n"
+    "  --alg ALG                  es256, esp256 (P-256 keys), eddsa or\n"
+    "                             ed25519 (Ed25519 keys); default es256/eddsa\n"
+    "  --class NAME               class-id = UUIDv5(vendor-id, NAME)\n"
+    "  --class-id UUID            class-id given directly\n"
+    "  --component ID             component identifier (default 0x00)\n"
+    "  --component-description T  component text: description\n"
+    "  --component-version T      component text: version\n"
+    "  --from FILE                read the description from JSON\n"
+    "  --help, -h                 show this help\n"
+    "  --image FILE               the image: its SHA-256 and size\n"
+    "  --invoke                   add an invoke sequence\n"
+    "  --key FILE                 sign with this private key (repeatable)\n"
+    "  --kid                      put each key's id in its signature\n"
+    "  --model-name T             component text: model name\n"
+    "  --out FILE, -o FILE        write the envelope here\n"
+    "  --reference-uri URI        where the full envelope can be found\n"
+    "  --seq N                    sequence number\n"
+    "  --sever LIST               make install and/or text severable\n"
+    "  --text-description T       manifest text: description\n"
+    "  --uri URI                  add an install sequence fetching URI\n"
+    "  --vendor-domain D          vendor-id = UUIDv5(DNS, D)\n"
+    "  --vendor-id UUID           vendor-id given directly\n"
+    "  --vendor-name T            component text: vendor name\n";
+
+enum {
+    OPT_ALG = 256,
+    OPT_CLASS,
+    OPT_CLASS_ID,
+    OPT_COMPONENT,
+    OPT_COMPONENT_DESCRIPTION,
+    OPT_COMPONENT_VERSION,
+    OPT_FROM,
+    OPT_IMAGE,
+    OPT_INSTALLED_SEQ,
+    OPT_INVOKE,
+    OPT_JSON,
+    OPT_KEY,
+    OPT_KID,
+    OPT_MAX_COMPONENTS,
+    OPT_MEMBER,
+    OPT_MODEL_NAME,
+    OPT_REFERENCE_URI,
+    OPT_SEQ,
+    OPT_SEVER,
+    OPT_TEXT_DESCRIPTION,
+    OPT_URI,
+    OPT_VENDOR_DOMAIN,
+    OPT_VENDOR_ID,
+    OPT_VENDOR_NAME
+};
+
+/* Sorted by name. */
+static const struct option create_longopts[] = {
+    {"alg", required_argument, NULL, OPT_ALG},
+    {"class", required_argument, NULL, OPT_CLASS},
+    {"class-id", required_argument, NULL, OPT_CLASS_ID},
+    {"component", required_argument, NULL, OPT_COMPONENT},
+    {"component-description", required_argument, NULL,
+     OPT_COMPONENT_DESCRIPTION},
+    {"component-version", required_argument, NULL, OPT_COMPONENT_VERSION},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"help", no_argument, NULL, 'h'},
+    {"image", required_argument, NULL, OPT_IMAGE},
+    {"invoke", no_argument, NULL, OPT_INVOKE},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"kid", no_argument, NULL, OPT_KID},
+    {"model-name", required_argument, NULL, OPT_MODEL_NAME},
+    {"out", required_argument, NULL, 'o'},
+    {"reference-uri", required_argument, NULL, OPT_REFERENCE_URI},
+    {"seq", required_argument, NULL, OPT_SEQ},
+    {"sever", required_argument, NULL, OPT_SEVER},
+    {"text-description", required_argument, NULL, OPT_TEXT_DESCRIPTION},
+    {"uri", required_argument, NULL, OPT_URI},
+    {"vendor-domain", required_argument, NULL, OPT_VENDOR_DOMAIN},
+    {"vendor-id", required_argument, NULL, OPT_VENDOR_ID},
+    {"vendor-name", required_argument, NULL, OPT_VENDOR_NAME},
+    {NULL, 0, NULL, 0},
+};
+
+/* SHA-256 and size of a file, read in blocks. */
+static int hash_file(const char *cmd, const char *path,
+                     uint8_t digest[DSUIT_SHA256_LEN], uint64_t *size)
+{
+    static uint8_t block[64 * 1024];
+    dsuit_sha256_ctx_t h;
+    uint64_t total = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = DSUIT_EXIT_FAIL;
+
+    if (fd < 0) {
+        cli_error_subject(cmd, "cannot read", path, strerror(errno));
+        return DSUIT_EXIT_FAIL;
+    }
+    if (dsuit_sha256_init(&h) != DSUIT_OK)
+        goto crypto;
+    for (;;) {
+        ssize_t n = read(fd, block, sizeof block);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            cli_error_subject(cmd, "cannot read", path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (dsuit_sha256_update(&h, block, (size_t)n) != DSUIT_OK)
+            goto crypto;
+        total += (uint64_t)n;
+    }
+    if (dsuit_sha256_final(&h, digest) != DSUIT_OK)
+        goto crypto;
+    *size = total;
+    rc = DSUIT_EXIT_OK;
+    goto out;
+crypto:
+    cli_error_subject(cmd, "cannot hash", path, dsuit_strerror(DSUIT_E_CRYPTO));
+out:
+    close(fd);
+    return rc;
+}
+
+/* Everything a description borrows, so it can be released in one place. */
+typedef struct {
+    dsuit_suit_build_desc_t desc;
+    id_store_t ids[DSUIT_MAX_COMPONENTS];
+    json_t *json; /* strings of a --from description point into it */
+    char *dir;    /* the description's folder, for relative image paths */
+} desc_store_t;
+
+/* Report a bad JSON description (exit 3: the file's content). */
+static int desc_error(const char *cmd, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int desc_error(const char *cmd, const char *path, const char *fmt, ...)
+{
+    char reason[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    cli_error_subject(cmd, "cannot use description", path, reason);
+    return DSUIT_EXIT_REJECT;
+}
+
+/* Optional string member; -1 if present and not a string. */
+static int json_opt_str(json_t *obj, const char *key, const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL)
+        return 0;
+    if (!json_is_string(v))
+        return -1;
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* Every key of obj must be in the NULL-terminated list; returns the first
+ * that is not, or NULL. */
+static const char *json_unknown_key(json_t *obj, const char *const *known)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        size_t i = 0;
+        (void)v;
+        while (known[i] != NULL && strcmp(known[i], key) != 0)
+            i++;
+        if (known[i] == NULL)
+            return key;
+    }
+    return NULL;
+}
+
+static int json_component(const char *cmd, const char *path, desc_store_t *st,
+                          size_t i, json_t *c)
+{
+    static const char *const known[] = {
+        "id",     "vendor-domain", "vendor-id", "class", "class-id", "image",
+        "digest", "size",          "uri",       "text",  NULL};
+    static const char *const text_known[] = {
+        "vendor-name", "model-name",  "vendor-domain",
+        "model-info",  "description", "version",
+        NULL};
+    dsuit_suit_build_component_t *k = &st->desc.components[i];
+    ident_opts_t io = {0};
+    const char *id = "0x00", *image = NULL, *digest = NULL, *bad, *why;
+    json_t *size = json_object_get(c, "size"), *text;
+    char where[48];
+    int rc;
+
+    snprintf(where, sizeof where, "components[%zu]", i);
+    if (!json_is_object(c))
+        return desc_error(cmd, path, "%s is not an object", where);
+    bad = json_unknown_key(c, known);
+    if (bad != NULL)
+        return desc_error(cmd, path, "unknown key '%s'", bad);
+    if (json_opt_str(c, "id", &id) || json_opt_str(c, "image", &image) ||
+        json_opt_str(c, "digest", &digest) || json_opt_str(c, "uri", &k->uri) ||
+        json_opt_str(c, "vendor-domain", &io.vendor_domain) ||
+        json_opt_str(c, "vendor-id", &io.vendor_uuid) ||
+        json_opt_str(c, "class", &io.class_name) ||
+        json_opt_str(c, "class-id", &io.class_uuid))
+        return desc_error(cmd, path, "%s has a member that is not a string",
+                          where);
+    why = parse_component_id(id, &st->ids[i]);
+    if (why != NULL)
+        return desc_error(cmd, path, "bad component id: %s", why);
+    k->id = st->ids[i].id;
+    if ((io.vendor_domain != NULL) == (io.vendor_uuid != NULL) ||
+        (io.class_name != NULL) == (io.class_uuid != NULL))
+        return desc_error(cmd, path,
+                          "%s needs one of vendor-domain/vendor-id and one "
+                          "of class/class-id",
+                          where);
+    if ((io.vendor_uuid && cli_uuid_parse(io.vendor_uuid, k->vendor_id)) ||
+        (io.class_uuid && cli_uuid_parse(io.class_uuid, k->class_id)))
+        return desc_error(cmd, path, "%s has an invalid UUID", where);
+    if ((io.vendor_domain &&
+         cli_uuid5(cli_uuid_ns_dns, io.vendor_domain, strlen(io.vendor_domain),
+                   k->vendor_id)) ||
+        (io.class_name && cli_uuid5(k->vendor_id, io.class_name,
+                                    strlen(io.class_name), k->class_id))) {
+        cli_error(cmd, "cannot compute UUIDv5: crypto backend failure");
+        return DSUIT_EXIT_FAIL;
+    }
+    if (image != NULL) {
+        char *full = NULL;
+        if (digest != NULL || size != NULL)
+            return desc_error(
+                cmd, path, "%s gives image and digest/size: choose one", where);
+        /* Relative image paths are relative to the description's folder. */
+        if (image[0] != '/' && st->dir != NULL) {
+            full = malloc(strlen(st->dir) + strlen(image) + 2);
+            if (full == NULL) {
+                cli_error(cmd, "out of memory");
+                return DSUIT_EXIT_FAIL;
+            }
+            sprintf(full, "%s/%s", st->dir, image);
+        }
+        rc = hash_file(cmd, full != NULL ? full : image, k->image_digest,
+                       &k->image_size);
+        free(full);
+        if (rc != DSUIT_EXIT_OK)
+            return rc;
+    } else {
+        if (digest == NULL || !json_is_integer(size) ||
+            json_integer_value(size) < 0)
+            return desc_error(cmd, path, "%s needs image, or digest and size",
+                              where);
+        if (strlen(digest) != 2 * DSUIT_SHA256_LEN ||
+            hex_decode(digest, 2 * DSUIT_SHA256_LEN, k->image_digest) != 0)
+            return desc_error(
+                cmd, path, "%s digest is not 64 hex digits (SHA-256)", where);
+        k->image_size = (uint64_t)json_integer_value(size);
+    }
+    text = json_object_get(c, "text");
+    if (text != NULL) {
+        dsuit_suit_build_text_t *t = &k->text;
+        if (!json_is_object(text))
+            return desc_error(cmd, path, "%s text is not an object", where);
+        bad = json_unknown_key(text, text_known);
+        if (bad != NULL)
+            return desc_error(cmd, path, "unknown text key '%s'", bad);
+        if (json_opt_str(text, "vendor-name", &t->vendor_name) ||
+            json_opt_str(text, "model-name", &t->model_name) ||
+            json_opt_str(text, "vendor-domain", &t->vendor_domain) ||
+            json_opt_str(text, "model-info", &t->model_info) ||
+            json_opt_str(text, "description", &t->description) ||
+            json_opt_str(text, "version", &t->version))
+            return desc_error(cmd, path, "%s text value is not a string",
+                              where);
+    }
+    return DSUIT_EXIT_OK;
+}
+
+/* Fill st->desc from a JSON description file. */
+static int desc_from_json(const char *cmd, const char *path, desc_store_t *st)
+{
+    static const char *const known[] = {
+        "sequence-number", "components", "reference-uri",
+        "description",     "language",   "invoke",
+        "validate",        "severable",  NULL};
+    dsuit_suit_build_desc_t *d = &st->desc;
+    json_error_t jerr;
+    json_t *root, *comps, *v;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    const char *bad, *slash;
+    int rc;
+
+    rc = cli_read_file(cmd, path, MANIFEST_FILE_MAX, &buf, &len);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
+    root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(buf);
+    if (root == NULL) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "line %d: %s", jerr.line, jerr.text);
+        cli_error_subject(cmd, "cannot use description", path, reason);
+        return DSUIT_EXIT_REJECT;
+    }
+    st->json = root;
+    slash = strrchr(path, '/');
+    if (slash != NULL) {
+        st->dir = strndup(path, (size_t)(slash - path) + (slash == path));
+        if (st->dir == NULL) {
+            cli_error(cmd, "out of memory");
+            return DSUIT_EXIT_FAIL;
+        }
+    }
+    if (!json_is_object(root))
+        return desc_error(cmd, path, "%s", "not a JSON object");
+    bad = json_unknown_key(root, known);
+    if (bad != NULL)
+        return desc_error(cmd, path, "unknown key '%s'", bad);
+
+    v = json_object_get(root, "sequence-number");
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return desc_error(cmd, path, "%s",
+                          "sequence-number must be a non-negative integer");
+    d->seq = (uint64_t)json_integer_value(v);
+    if (json_opt_str(root, "reference-uri", &d->reference_uri) ||
+        json_opt_str(root, "description", &d->description) ||
+        json_opt_str(root, "language", &d->text_lang))
+        return desc_error(cmd, path, "%s",
+                          "reference-uri, description and language must be "
+                          "strings");
+    comps = json_object_get(root, "components");
+    if (!json_is_array(comps) || json_array_size(comps) == 0 ||
+        json_array_size(comps) > DSUIT_MAX_COMPONENTS) {
+        return desc_error(cmd, path,
+                          "components must be an array of 1 to %d objects",
+                          DSUIT_MAX_COMPONENTS);
+    }
+    d->n_components = json_array_size(comps);
+    for (size_t i = 0; i < d->n_components; i++) {
+        rc = json_component(cmd, path, st, i, json_array_get(comps, i));
+        if (rc != DSUIT_EXIT_OK)
+            return rc;
+        if (d->components[i].uri != NULL)
+            d->sequences |= DSUIT_SUIT_BUILD_INSTALL;
+    }
+    v = json_object_get(root, "validate");
+    if (v != NULL && !json_is_boolean(v))
+        return desc_error(cmd, path, "%s", "validate must be true or false");
+    if (v != NULL && json_is_false(v))
+        d->sequences &= ~DSUIT_SUIT_BUILD_VALIDATE;
+    v = json_object_get(root, "invoke");
+    if (v != NULL) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            (size_t)json_integer_value(v) >= d->n_components)
+            return desc_error(cmd, path, "%s",
+                              "invoke must be the index of a component");
+        d->sequences |= DSUIT_SUIT_BUILD_INVOKE;
+        d->invoke_component = (size_t)json_integer_value(v);
+    }
+    v = json_object_get(root, "severable");
+    if (v != NULL) {
+        size_t i;
+        json_t *w;
+        if (!json_is_array(v))
+            return desc_error(cmd, path, "%s",
+                              "severable must be an array of member names");
+        json_array_foreach(v, i, w)
+        {
+            const char *s = json_is_string(w) ? json_string_value(w) : "";
+            if (strcmp(s, "install") == 0)
+                d->severable |= DSUIT_SUIT_BUILD_MEMBER_INSTALL;
+            else if (strcmp(s, "text") == 0)
+                d->severable |= DSUIT_SUIT_BUILD_MEMBER_TEXT;
+            else
+                return desc_error(cmd, path,
+                                  "severable member '%s' is not install or "
+                                  "text",
+                                  s);
+        }
+    }
+    return DSUIT_EXIT_OK;
+}
+
+static void desc_store_free(desc_store_t *st)
+{
+    json_decref(st->json);
+    free(st->dir);
+}
+
+/* Build into a new malloc'd buffer: measure, then build. */
+static int build_to_buffer(const dsuit_suit_build_desc_t *d,
+                           const signing_t *sg, uint8_t **out, size_t *out_len)
+{
+    size_t need = 0, len = 0;
+    uint8_t *buf;
+    int rc = sg->n > 0 ? dsuit_suit_build_envelope(d, sg->signers, sg->n, NULL,
+                                                   0, &need)
+                       : dsuit_suit_build_unsigned(d, NULL, 0, &need);
+    if (rc != DSUIT_E_LIMIT)
+        return rc == DSUIT_OK ? DSUIT_E_INVAL : rc;
+    buf = malloc(need);
+    if (buf == NULL)
+        return DSUIT_E_NOMEM;
+    rc = sg->n > 0
+             ? dsuit_suit_build_envelope(d, sg->signers, sg->n, buf, need, &len)
+             : dsuit_suit_build_unsigned(d, buf, need, &len);
+    if (rc != DSUIT_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *out_len = len;
+    return DSUIT_OK;
+}
+
+/* Print the SUIT_Digest of the envelope just built. */
+static void print_manifest_digest(const uint8_t *buf, size_t len)
+{
+    dsuit_suit_envelope_t env;
+    char hex[2 * DSUIT_SHA256_LEN + 1];
+    (void)dsuit_suit_envelope_decode(buf, len, &env, NULL);
+    if (env.digest_bytes.len == DSUIT_SHA256_LEN &&
+        cli_hex_encode(env.digest_bytes.ptr, env.digest_bytes.len, hex,
+                       sizeof hex) == 0)
+        printf("%s\n", hex);
+}
+
+static int manifest_create(int argc, char **argv)
+{
+    static const char cmd[] = "manifest create";
+    static desc_store_t st;
+    static signing_t sg;
+    dsuit_suit_build_desc_t *d = &st.desc;
+    dsuit_suit_build_component_t *k = &d->components[0];
+    ident_opts_t io = {0};
+    const char *from = NULL, *image = NULL, *seq = NULL, *out = NULL;
+    const char *component = "0x00", *desc_opt = NULL, *why;
+    char *sever = NULL;
+    int c, err, rc = DSUIT_EXIT_FAIL, any_text = 0, li = -1;
+    uint8_t *env = NULL;
+    size_t env_len = 0;
+
+    memset(&st, 0, sizeof st);
+    memset(&sg, 0, sizeof sg);
+    dsuit_suit_build_desc_init(d);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:", create_longopts, &li)) != -1) {
+        /* Options that describe the manifest, which --from also does. */
+        if (c != 'h' && c != 'o' && c != OPT_FROM && c != OPT_KEY &&
+            c != OPT_ALG && c != OPT_KID && c != '?' && c != ':' &&
+            desc_opt == NULL && li >= 0)
+            desc_opt = create_longopts[li].name;
+        li = -1;
+        switch (c) {
+        case 'h':
+            fputs(create_usage, stdout);
+            return DSUIT_EXIT_OK;
+        case 'o':
+            out = optarg;
+            break;
+        case OPT_ALG:
+            if ((rc = signing_add_alg(cmd, &sg, optarg)) != DSUIT_EXIT_OK)
+                return rc;
+            break;
+        case OPT_CLASS:
+            io.class_name = optarg;
+            break;
+        case OPT_CLASS_ID:
+            io.class_uuid = optarg;
+            break;
+        case OPT_COMPONENT:
+            component = optarg;
+            break;
+        case OPT_COMPONENT_DESCRIPTION:
+            k->text.description = optarg;
+            any_text = 1;
+            break;
+        case OPT_COMPONENT_VERSION:
+            k->text.version = optarg;
+            any_text = 1;
+            break;
+        case OPT_FROM:
+            from = optarg;
+            break;
+        case OPT_IMAGE:
+            image = optarg;
+            break;
+        case OPT_INVOKE:
+            d->sequences |= DSUIT_SUIT_BUILD_INVOKE;
+            break;
+        case OPT_KEY:
+            if ((rc = signing_add_key(cmd, &sg, optarg)) != DSUIT_EXIT_OK)
+                return rc;
+            break;
+        case OPT_KID:
+            sg.kid = 1;
+            break;
+        case OPT_MODEL_NAME:
+            k->text.model_name = optarg;
+            any_text = 1;
+            break;
+        case OPT_REFERENCE_URI:
+            d->reference_uri = optarg;
+            break;
+        case OPT_SEQ:
+            seq = optarg;
+            break;
+        case OPT_SEVER:
+            sever = optarg;
+            break;
+        case OPT_TEXT_DESCRIPTION:
+            d->description = optarg;
+            any_text = 1;
+            break;
+        case OPT_URI:
+            k->uri = optarg;
+            d->sequences |= DSUIT_SUIT_BUILD_INSTALL;
+            break;
+        case OPT_VENDOR_DOMAIN:
+            io.vendor_domain = optarg;
+            break;
+        case OPT_VENDOR_ID:
+            io.vendor_uuid = optarg;
+            break;
+        case OPT_VENDOR_NAME:
+            k->text.vendor_name = optarg;
+            any_text = 1;
+            break;
+        default:
+            return cli_getopt_error(cmd, c, argv, create_longopts);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (out == NULL)
+        return cli_usage_error(cmd, "missing option '--out'");
+    if (out[0] == '\0')
+        return cli_usage_error(cmd, "empty name for '--out'");
+
+    if (from != NULL) {
+        if (desc_opt != NULL)
+            return cli_usage_error(
+                cmd, "'--%s' cannot be combined with '--from'", desc_opt);
+        dsuit_suit_build_desc_init(d);
+        rc = desc_from_json(cmd, from, &st);
+        if (rc != DSUIT_EXIT_OK)
+            goto out;
+    } else {
+        uint64_t n;
+        if (seq == NULL)
+            return cli_usage_error(cmd, "missing option '--seq'");
+        if (parse_u64(seq, &n) != 0)
+            return cli_usage_error(cmd, "invalid sequence number '%s'", seq);
+        d->seq = n;
+        if (image == NULL)
+            return cli_usage_error(cmd, "missing option '--image'");
+        rc = resolve_ident(cmd, &io, k->vendor_id, k->class_id);
+        if (rc != DSUIT_EXIT_OK)
+            return rc;
+        why = parse_component_id(component, &st.ids[0]);
+        if (why != NULL)
+            return cli_usage_error(cmd, "invalid component '%s': %s", component,
+                                   why);
+        k->id = st.ids[0].id;
+        if (sever != NULL) {
+            const char *bad = parse_members(sever, &d->severable);
+            if (bad != NULL ||
+                (d->severable & DSUIT_SUIT_BUILD_MEMBER_PAYLOAD_FETCH))
+                return cli_usage_error(
+                    cmd, "invalid member '%s' for '--sever': use install, text",
+                    bad != NULL ? bad : "payload-fetch");
+            if ((d->severable & DSUIT_SUIT_BUILD_MEMBER_INSTALL) &&
+                k->uri == NULL)
+                return cli_usage_error(cmd, "'--sever install' needs '--uri' "
+                                            "(no install sequence otherwise)");
+            if ((d->severable & DSUIT_SUIT_BUILD_MEMBER_TEXT) && !any_text)
+                return cli_usage_error(cmd, "'--sever text' needs a text "
+                                            "option (no text otherwise)");
+        }
+        /* With text, record what the identifiers were made from. */
+        if (any_text &&
+            (k->text.vendor_name || k->text.model_name || k->text.description ||
+             k->text.version || d->description)) {
+            k->text.vendor_domain = io.vendor_domain;
+            k->text.model_info = io.class_name;
+        }
+        d->n_components = 1;
+        rc = hash_file(cmd, image, k->image_digest, &k->image_size);
+        if (rc != DSUIT_EXIT_OK)
+            goto out;
+    }
+
+    rc = signing_load(cmd, &sg);
+    if (rc != DSUIT_EXIT_OK)
+        goto out;
+    err = build_to_buffer(d, &sg, &env, &env_len);
+    if (err != DSUIT_OK) {
+        const char *reason = err == DSUIT_E_INVAL
+                                 ? "invalid description (duplicate component "
+                                   "ids, bad UTF-8 or nothing to install)"
+                                 : dsuit_strerror(err);
+        cli_error_subject(cmd, "cannot build", out, reason);
+        rc = err == DSUIT_E_INVAL && from != NULL ? DSUIT_EXIT_REJECT
+             : err == DSUIT_E_INVAL               ? DSUIT_EXIT_USAGE
+                                                  : cli_exit_for_err(err);
+        goto out;
+    }
+    rc = cli_write_file_atomic(cmd, out, env, env_len, 0644, 1);
+    if (rc != DSUIT_EXIT_OK)
+        goto out;
+    if (sg.n == 0)
+        cli_warn(cmd,
+                 "'%s' is not signed: devices will refuse it (sign it with "
+                 "'dsuit manifest sign')",
+                 out);
+    print_manifest_digest(env, env_len);
+out:
+    free(env);
+    signing_wipe(&sg);
+    desc_store_free(&st);
+    return rc;
+}
+
+/* ---- sign -------------------------------------------------------------------
+ */
+
+static const char sign_usage[] =
+    "usage: dsuit manifest sign --key K.key [--key ...] [--alg ALG] [--kid]\n"
+    "                           IN -o OUT\n"
+    "\n"
+    "Add one signature per --key to the envelope IN and write OUT (which may\n"
+    "be IN). The manifest digest is checked before anything is signed.\n"
+    "\n"
+    "options:\n"
+    "  --alg ALG            es256, esp256, eddsa or ed25519 (see create)\n"
+    "  --help, -h           show this help\n"
+    "  --key FILE           private key to sign with (repeatable)\n"
+    "  --kid                put the key's id in the signature\n"
+    "  --out FILE, -o FILE  write the signed envelope here\n";
+
+/* Sorted by name. */
+static const struct option sign_longopts[] = {
+    {"alg", required_argument, NULL, OPT_ALG},
+    {"help", no_argument, NULL, 'h'},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"kid", no_argument, NULL, OPT_KID},
+    {"out", required_argument, NULL, 'o'},
+    {NULL, 0, NULL, 0},
+};
+
+static int manifest_sign(int argc, char **argv)
+{
+    static const char cmd[] = "manifest sign";
+    static signing_t sg;
+    const char *in, *out = NULL;
+    uint8_t *buf = NULL, *next = NULL;
+    size_t len = 0;
+    int c, rc;
+
+    memset(&sg, 0, sizeof sg);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:", sign_longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(sign_usage, stdout);
+            return DSUIT_EXIT_OK;
+        case 'o':
+            out = optarg;
+            break;
+        case OPT_ALG:
+            if ((rc = signing_add_alg(cmd, &sg, optarg)) != DSUIT_EXIT_OK)
+                return rc;
+            break;
+        case OPT_KEY:
+            if ((rc = signing_add_key(cmd, &sg, optarg)) != DSUIT_EXIT_OK)
+                return rc;
+            break;
+        case OPT_KID:
+            sg.kid = 1;
+            break;
+        default:
+            return cli_getopt_error(cmd, c, argv, sign_longopts);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(cmd, "missing envelope IN");
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "unexpected argument '%s'",
+                               argv[optind + 1]);
+    in = argv[optind];
+    if (sg.n == 0)
+        return cli_usage_error(cmd, "missing option '--key'");
+    if (out == NULL)
+        return cli_usage_error(cmd, "missing option '--out'");
+    if (out[0] == '\0')
+        return cli_usage_error(cmd, "empty name for '--out'");
+
+    rc = signing_load(cmd, &sg);
+    if (rc == DSUIT_EXIT_OK)
+        rc = read_envelope(cmd, in, &buf, &len);
+    for (size_t i = 0; rc == DSUIT_EXIT_OK && i < sg.n; i++) {
+        size_t need = 0, got = 0;
+        int err =
+            dsuit_suit_build_sign(buf, len, &sg.signers[i], NULL, 0, &need);
+        if (err == DSUIT_E_LIMIT && need > 0) {
+            next = malloc(need);
+            err = next == NULL ? DSUIT_E_NOMEM
+                               : dsuit_suit_build_sign(buf, len, &sg.signers[i],
+                                                       next, need, &got);
+        }
+        if (err != DSUIT_OK) {
+            const char *reason =
+                err == DSUIT_E_EXISTS
+                    ? "already signed with this key and algorithm"
+                : err == DSUIT_E_LIMIT ? "it already has the most signatures a "
+                                         "device looks at"
+                : err == DSUIT_E_DIGEST
+                    ? "the manifest digest does not match the manifest"
+                    : dsuit_strerror(err);
+            char what[300];
+            snprintf(what, sizeof what, "cannot sign (key '%s')", sg.paths[i]);
+            cli_error_subject(cmd, what, in, reason);
+            rc = cli_exit_for_err(err);
+            free(next);
+            next = NULL;
+            break;
+        }
+        free(buf);
+        buf = next;
+        len = got;
+        next = NULL;
+    }
+    if (rc == DSUIT_EXIT_OK)
+        rc = cli_write_file_atomic(cmd, out, buf, len, 0644, 1);
+    free(buf);
+    signing_wipe(&sg);
+    return rc;
+}
+
+/* ---- sever ------------------------------------------------------------------
+ */
+
+static const char sever_usage[] =
+    "usage: dsuit manifest sever IN -o OUT [--member LIST]\n"
+    "\n"
+    "Write OUT, a copy of the envelope IN without the severable members in\n"
+    "LIST (install, text, payload-fetch; default: every member whose digest\n"
+    "the manifest holds). Signatures stay valid. Prints what was severed.\n"
+    "\n"
+    "options:\n"
+    "  --help, -h           show this help\n"
+    "  --member LIST        comma-separated members to sever\n"
+    "  --out FILE, -o FILE  write the envelope here\n";
+
+/* Sorted by name. */
+static const struct option sever_longopts[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"member", required_argument, NULL, OPT_MEMBER},
+    {"out", required_argument, NULL, 'o'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Decode without authenticating: for show and sever, which look only.
+ * An unsigned envelope decodes fully before the decoder notices it lacks
+ * an authentication block, so that one error is let through. */
+static int decode_unauthenticated(const uint8_t *buf, size_t len,
+                                  dsuit_suit_envelope_t *env,
+                                  dsuit_suit_error_t *err)
+{
+    int rc = dsuit_suit_envelope_decode(buf, len, env, err);
+    if (rc == DSUIT_E_SUIT_NOAUTH && env->manifest.ptr != NULL &&
+        env->digest_item.ptr != NULL)
+        rc = DSUIT_OK;
+    if (rc != DSUIT_OK)
+        return rc;
+    memset(err, 0, sizeof *err);
+    return dsuit_suit_manifest_decode(env, DSUIT_SUIT_ALLOW_UNAUTHENTICATED,
+                                      err);
+}
+
+static int manifest_sever(int argc, char **argv)
+{
+    static const char cmd[] = "manifest sever";
+    const char *in, *out = NULL;
+    char *list = NULL;
+    unsigned members = DSUIT_SUIT_BUILD_ALL_SEVERABLE;
+    uint8_t *buf = NULL, *cut = NULL;
+    size_t len = 0, need = 0, got = 0;
+    dsuit_suit_envelope_t before;
+    dsuit_suit_error_t serr;
+    int c, err, rc, printed = 0;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:", sever_longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(sever_usage, stdout);
+            return DSUIT_EXIT_OK;
+        case 'o':
+            out = optarg;
+            break;
+        case OPT_MEMBER:
+            list = optarg;
+            break;
+        default:
+            return cli_getopt_error(cmd, c, argv, sever_longopts);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(cmd, "missing envelope IN");
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "unexpected argument '%s'",
+                               argv[optind + 1]);
+    in = argv[optind];
+    if (out == NULL)
+        return cli_usage_error(cmd, "missing option '--out'");
+    if (out[0] == '\0')
+        return cli_usage_error(cmd, "empty name for '--out'");
+    if (list != NULL) {
+        const char *bad = parse_members(list, &members);
+        if (bad != NULL)
+            return cli_usage_error(cmd,
+                                   "invalid member '%s' for '--member': use "
+                                   "install, text, payload-fetch",
+                                   bad);
+    }
+
+    rc = read_envelope(cmd, in, &buf, &len);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
+    memset(&serr, 0, sizeof serr);
+    err = decode_unauthenticated(buf, len, &before, &serr);
+    if (err != DSUIT_OK) {
+        rc = report_rejected(cmd, in, err, &serr);
+        goto out;
+    }
+    err = dsuit_suit_build_sever(buf, len, members, NULL, 0, &need);
+    if (err == DSUIT_E_LIMIT) {
+        cut = malloc(need);
+        err = cut == NULL
+                  ? DSUIT_E_NOMEM
+                  : dsuit_suit_build_sever(buf, len, members, cut, need, &got);
+    }
+    if (err != DSUIT_OK) {
+        cli_error_subject(cmd, "cannot sever", in,
+                          err == DSUIT_E_NOTFOUND
+                              ? "a chosen member is not severable (the "
+                                "manifest holds no digest for it)"
+                              : dsuit_strerror(err));
+        rc = cli_exit_for_err(err);
+        goto out;
+    }
+    rc = cli_write_file_atomic(cmd, out, cut, got, 0644, 1);
+    if (rc != DSUIT_EXIT_OK)
+        goto out;
+    fputs("severed:", stdout);
+    for (int m = 0; m < DSUIT_SUIT_SEV_COUNT; m++) {
+        unsigned bit = 1u << m;
+        int chosen =
+            (members & DSUIT_SUIT_BUILD_ALL_SEVERABLE) || (members & bit);
+        if (chosen && before.members[m].state == DSUIT_SUIT_MEMBER_VERIFIED) {
+            printf(" %s", member_name(m));
+            printed = 1;
+        }
+    }
+    fputs(printed ? "\n" : " nothing\n", stdout);
+out:
+    free(cut);
+    free(buf);
+    return rc;
+}
+
+/* ---- verify -----------------------------------------------------------------
+ */
+
+static const char verify_usage[] =
+    "usage: dsuit manifest verify --key K.pub [--key ...] IN\n"
+    "\n"
+    "Authenticate the envelope IN as a device would: the manifest digest,\n"
+    "a signature under one of the trusted keys, the manifest's structure\n"
+    "and each severable member present against its digest. Exits 0 and\n"
+    "prints a summary when IN is authentic, 3 when it is rejected.\n"
+    "\n"
+    "options:\n"
+    "  --help, -h   show this help\n"
+    "  --key FILE   trusted public key, COSE_Key or PEM (repeatable)\n";
+
+/* Sorted by name. */
+static const struct option verify_longopts[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"key", required_argument, NULL, OPT_KEY},
+    {NULL, 0, NULL, 0},
+};
+
+static int manifest_verify(int argc, char **argv)
+{
+    static const char cmd[] = "manifest verify";
+    static trusted_t t;
+    dsuit_suit_envelope_t env;
+    const char *in;
+    uint8_t *buf = NULL;
+    size_t len = 0, key = 0;
+    int c, rc;
+
+    memset(&t, 0, sizeof t);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", verify_longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(verify_usage, stdout);
+            return DSUIT_EXIT_OK;
+        case OPT_KEY:
+            if ((rc = trusted_add(cmd, &t, optarg)) != DSUIT_EXIT_OK)
+                return rc;
+            break;
+        default:
+            return cli_getopt_error(cmd, c, argv, verify_longopts);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(cmd, "missing envelope IN");
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "unexpected argument '%s'",
+                               argv[optind + 1]);
+    in = argv[optind];
+    if (t.n == 0)
+        return cli_usage_error(cmd, "missing option '--key'");
+
+    rc = trusted_load(cmd, &t);
+    if (rc == DSUIT_EXIT_OK)
+        rc = read_envelope(cmd, in, &buf, &len);
+    if (rc == DSUIT_EXIT_OK)
+        rc = verify_envelope(cmd, in, buf, len, &t, &env, &key);
+    if (rc == DSUIT_EXIT_OK)
+        print_authentic(in, &env, &t, key);
+    free(buf);
+    trusted_wipe(&t);
+    return rc;
+}
+
+/* ---- check ------------------------------------------------------------------
+ */
+
+static const char check_usage[] =
+    "usage: dsuit manifest check --key K.pub --vendor-id UUID --class-id UUID\n"
+    "                            [--installed-seq N] [--max-components N] IN\n"
+    "\n"
+    "Verify IN (as 'dsuit manifest verify'), then run the processor's dry\n"
+    "run for a device with this profile: rollback, component count, every\n"
+    "command sequence, and the vendor and class conditions. Exits 0 when\n"
+    "the device would accept IN, 3 when it would not.\n"
+    "\n"
+    "options:\n"
+    "  --class NAME          class-id = UUIDv5(vendor-id, NAME)\n"
+    "  --class-id UUID       the device's class-id\n"
+    "  --help, -h            show this help\n"
+    "  --installed-seq N     sequence number installed: IN must exceed it\n"
+    "  --key FILE            trusted public key (repeatable)\n"
+    "  --max-components N    components the device has\n"
+    "  --vendor-domain D     vendor-id = UUIDv5(DNS, D)\n"
+    "  --vendor-id UUID      the device's vendor-id\n";
+
+/* Sorted by name. */
+static const struct option check_longopts[] = {
+    {"class", required_argument, NULL, OPT_CLASS},
+    {"class-id", required_argument, NULL, OPT_CLASS_ID},
+    {"help", no_argument, NULL, 'h'},
+    {"installed-seq", required_argument, NULL, OPT_INSTALLED_SEQ},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"max-components", required_argument, NULL, OPT_MAX_COMPONENTS},
+    {"vendor-domain", required_argument, NULL, OPT_VENDOR_DOMAIN},
+    {"vendor-id", required_argument, NULL, OPT_VENDOR_ID},
+    {NULL, 0, NULL, 0},
+};
+
+static int manifest_check(int argc, char **argv)
+{
+    static const char cmd[] = "manifest check";
+    static trusted_t t;
+    dsuit_suit_envelope_t env;
+    dsuit_suit_profile_t prof;
+    dsuit_suit_error_t err;
+    ident_opts_t io = {0};
+    uint8_t vendor[CLI_UUID_LEN], class_id[CLI_UUID_LEN];
+    const char *in, *installed = NULL, *maxc = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0, key = 0;
+    uint64_t v;
+    int c, rc;
+
+    memset(&t, 0, sizeof t);
+    memset(&prof, 0, sizeof prof);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", check_longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(check_usage, stdout);
+            return DSUIT_EXIT_OK;
+        case OPT_CLASS:
+            io.class_name = optarg;
+            break;
+        case OPT_CLASS_ID:
+            io.class_uuid = optarg;
+            break;
+        case OPT_INSTALLED_SEQ:
+            installed = optarg;
+            break;
+        case OPT_KEY:
+            if ((rc = trusted_add(cmd, &t, optarg)) != DSUIT_EXIT_OK)
+                return rc;
+            break;
+        case OPT_MAX_COMPONENTS:
+            maxc = optarg;
+            break;
+        case OPT_VENDOR_DOMAIN:
+            io.vendor_domain = optarg;
+            break;
+        case OPT_VENDOR_ID:
+            io.vendor_uuid = optarg;
+            break;
+        default:
+            return cli_getopt_error(cmd, c, argv, check_longopts);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(cmd, "missing envelope IN");
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "unexpected argument '%s'",
+                               argv[optind + 1]);
+    in = argv[optind];
+    if (t.n == 0)
+        return cli_usage_error(cmd, "missing option '--key'");
+    rc = resolve_ident(cmd, &io, vendor, class_id);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
+    if (installed != NULL) {
+        if (parse_u64(installed, &prof.installed_seq) != 0)
+            return cli_usage_error(cmd,
+                                   "invalid number '%s' for "
+                                   "'--installed-seq'",
+                                   installed);
+        prof.has_installed_seq = 1;
+    }
+    if (maxc != NULL) {
+        if (parse_u64(maxc, &v) != 0 || v == 0 || v > SIZE_MAX)
+            return cli_usage_error(cmd,
+                                   "invalid number '%s' for "
+                                   "'--max-components'",
+                                   maxc);
+        prof.max_components = (size_t)v;
+    }
+    prof.vendor_id.ptr = vendor;
+    prof.vendor_id.len = CLI_UUID_LEN;
+    prof.class_id.ptr = class_id;
+    prof.class_id.len = CLI_UUID_LEN;
+
+    rc = trusted_load(cmd, &t);
+    if (rc == DSUIT_EXIT_OK)
+        rc = read_envelope(cmd, in, &buf, &len);
+    if (rc == DSUIT_EXIT_OK)
+        rc = verify_envelope(cmd, in, buf, len, &t, &env, &key);
+    if (rc == DSUIT_EXIT_OK) {
+        int e;
+        memset(&err, 0, sizeof err);
+        e = dsuit_suit_check(&env, &prof, &err);
+        if (e != DSUIT_OK)
+            rc = report_rejected(cmd, in, e, &err);
+    }
+    if (rc == DSUIT_EXIT_OK) {
+        print_authentic(in, &env, &t, key);
+        printf("accepted: %s\n", in);
+    }
+    free(buf);
+    trusted_wipe(&t);
+    return rc;
+}
+
+/* ---- show: CBOR to JSON
+ * ------------------------------------------------------- */
+
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+    char *s = hex_string(p, n);
+    json_t *j = s != NULL ? json_string(s) : json_null();
+    free(s);
+    return j;
+}
+
+/* A text string, or its hex if it is not UTF-8. */
+static json_t *text_json(const char *p, size_t n)
+{
+    if (dsuit_cbor_utf8_valid((const uint8_t *)p, n) &&
+        memchr(p, '\0', n) == NULL)
+        return json_stringn(p, n);
+    return hex_json((const uint8_t *)p, n);
+}
+
+/* Any CBOR item as JSON: integers, bstr as hex, tstr, arrays, maps with
+ * keys as text, tags as {"tag", "value"}. Consumes the item. */
+static json_t *cbor_json(dsuit_cbor_dec_t *d, int depth)
+{
+    dsuit_cbor_item_t it;
+    json_t *j;
+    if (depth > SHOW_DEPTH || dsuit_cbor_peek(d, &it) != DSUIT_OK)
+        return NULL;
+    switch (it.major) {
+    case DSUIT_CBOR_UINT:
+    case DSUIT_CBOR_NINT: {
+        int64_t v;
+        if (dsuit_cbor_get_int(d, &v) == DSUIT_OK)
+            return json_integer(v);
+        dsuit_cbor_read(d, &it);
+        return json_real(it.major == DSUIT_CBOR_UINT ? (double)it.val
+                                                     : -1.0 - (double)it.val);
+    }
+    case DSUIT_CBOR_BSTR:
+        dsuit_cbor_read(d, &it);
+        return hex_json(it.data, (size_t)it.val);
+    case DSUIT_CBOR_TSTR:
+        dsuit_cbor_read(d, &it);
+        return text_json((const char *)it.data, (size_t)it.val);
+    case DSUIT_CBOR_ARRAY:
+        dsuit_cbor_read(d, &it);
+        j = json_array();
+        for (uint64_t i = 0; i < it.val; i++) {
+            json_t *e = cbor_json(d, depth + 1);
+            if (e == NULL) {
+                json_decref(j);
+                return NULL;
+            }
+            json_array_append_new(j, e);
+        }
+        return j;
+    case DSUIT_CBOR_MAP:
+        dsuit_cbor_read(d, &it);
+        j = json_object();
+        for (uint64_t i = 0; i < it.val; i++) {
+            dsuit_cbor_item_t k;
+            char name[64];
+            json_t *kj, *v;
+            if (dsuit_cbor_peek(d, &k) != DSUIT_OK)
+                goto bad_map;
+            if (k.major == DSUIT_CBOR_TSTR && k.val < sizeof name) {
+                dsuit_cbor_read(d, &k);
+                snprintf(name, sizeof name, "%.*s", (int)k.val,
+                         (const char *)k.data);
+            } else if (k.major <= DSUIT_CBOR_NINT) {
+                int64_t kv;
+                if (dsuit_cbor_get_int(d, &kv) != DSUIT_OK)
+                    goto bad_map;
+                snprintf(name, sizeof name, "%" PRId64, kv);
+            } else {
+                char *s;
+                kj = cbor_json(d, depth + 1);
+                s = kj != NULL ? json_dumps(kj, JSON_COMPACT | JSON_ENCODE_ANY)
+                               : NULL;
+                json_decref(kj);
+                if (s == NULL)
+                    goto bad_map;
+                snprintf(name, sizeof name, "%s", s);
+                free(s);
+            }
+            v = cbor_json(d, depth + 1);
+            if (v == NULL)
+                goto bad_map;
+            json_object_set_new(j, name, v);
+        }
+        return j;
+    bad_map:
+        json_decref(j);
+        return NULL;
+    case DSUIT_CBOR_TAG: {
+        json_t *v;
+        dsuit_cbor_read(d, &it);
+        v = cbor_json(d, depth + 1);
+        if (v == NULL)
+            return NULL;
+        return json_pack("{s:I,s:o}", "tag", (json_int_t)it.val, "value", v);
+    }
+    default:
+        dsuit_cbor_read(d, &it);
+        if (it.ai < 24 && it.val == DSUIT_CBOR_TRUE)
+            return json_true();
+        if (it.ai < 24 && it.val == DSUIT_CBOR_FALSE)
+            return json_false();
+        return json_null();
+    }
+}
+
+/* image-digest's value (bstr .cbor SUIT_Digest) as {"alg", "bytes"}. */
+static json_t *digest_json(const uint8_t *p, size_t n)
+{
+    dsuit_cbor_dec_t d;
+    size_t count;
+    int64_t alg;
+    const uint8_t *b;
+    size_t bl;
+    dsuit_cbor_dec_init(&d, p, n, 0);
+    if (dsuit_cbor_get_array(&d, &count) != DSUIT_OK || count < 2 ||
+        dsuit_cbor_get_int(&d, &alg) != DSUIT_OK ||
+        dsuit_cbor_get_bstr(&d, &b, &bl) != DSUIT_OK)
+        return hex_json(p, n);
+    return json_pack("{s:s,s:o}", "alg",
+                     alg == DSUIT_SUIT_DIGEST_SHA256 ? "sha-256" : "other",
+                     "bytes", hex_json(b, bl));
+}
+
+static const char *param_name(int64_t code, char *buf, size_t cap)
+{
+    const char *n = dsuit_suit_parameter_name(code);
+    if (n != NULL)
+        return n;
+    snprintf(buf, cap, "parameter %" PRId64, code);
+    return buf;
+}
+
+/* A parameter value: UUIDs for vendor/class/device ids, digests decoded. */
+static json_t *param_json(int64_t code, dsuit_cbor_dec_t *d)
+{
+    dsuit_cbor_item_t it;
+    if (dsuit_cbor_peek(d, &it) != DSUIT_OK)
+        return NULL;
+    if (it.major == DSUIT_CBOR_BSTR) {
+        if ((code == DSUIT_SUIT_PARAM_VENDOR_ID ||
+             code == DSUIT_SUIT_PARAM_CLASS_ID ||
+             code == DSUIT_SUIT_PARAM_DEVICE_ID) &&
+            it.val == CLI_UUID_LEN) {
+            char u[CLI_UUID_TEXT_LEN + 1];
+            dsuit_cbor_read(d, &it);
+            cli_uuid_format(it.data, u);
+            return json_string(u);
+        }
+        if (code == DSUIT_SUIT_PARAM_IMAGE_DIGEST) {
+            dsuit_cbor_read(d, &it);
+            return digest_json(it.data, (size_t)it.val);
+        }
+    }
+    return cbor_json(d, 1);
+}
+
+static json_t *sequence_json(const uint8_t *p, size_t n, int depth);
+
+/* Does this command take a reporting policy as its argument? */
+static int takes_policy(int64_t code)
+{
+    switch (code) {
+    case DSUIT_SUIT_DIR_SET_COMPONENT_INDEX:
+    case DSUIT_SUIT_DIR_TRY_EACH:
+    case DSUIT_SUIT_DIR_OVERRIDE_PARAMETERS:
+    case 19: /* set-parameters */
+    case DSUIT_SUIT_DIR_RUN_SEQUENCE:
+        return 0;
+    default:
+        return dsuit_suit_command_name(code) != NULL;
+    }
+}
+
+/* One command: {"command", "code", and its argument by kind}. */
+static json_t *command_json(int64_t code, dsuit_cbor_dec_t *d, int depth)
+{
+    const char *name = dsuit_suit_command_name(code);
+    json_t *cmd = json_object(), *arg = NULL;
+    dsuit_cbor_item_t it;
+    char buf[32];
+
+    if (name == NULL) {
+        snprintf(buf, sizeof buf, "command %" PRId64, code);
+        name = buf;
+    }
+    json_object_set_new(cmd, "command", json_string(name));
+    json_object_set_new(cmd, "code", json_integer(code));
+    if (dsuit_cbor_peek(d, &it) != DSUIT_OK)
+        goto bad;
+    if ((code == DSUIT_SUIT_DIR_OVERRIDE_PARAMETERS || code == 19) &&
+        it.major == DSUIT_CBOR_MAP) {
+        json_t *params = json_object();
+        dsuit_cbor_read(d, &it);
+        for (uint64_t i = 0; i < it.val; i++) {
+            int64_t pc;
+            char pb[32];
+            json_t *v;
+            if (dsuit_cbor_get_int(d, &pc) != DSUIT_OK ||
+                (v = param_json(pc, d)) == NULL) {
+                json_decref(params);
+                goto bad;
+            }
+            json_object_set_new(params, param_name(pc, pb, sizeof pb), v);
+        }
+        json_object_set_new(cmd, "parameters", params);
+        return cmd;
+    }
+    if (code == DSUIT_SUIT_DIR_TRY_EACH && it.major == DSUIT_CBOR_ARRAY) {
+        json_t *alts = json_array();
+        dsuit_cbor_read(d, &it);
+        for (uint64_t i = 0; i < it.val; i++) {
+            dsuit_cbor_item_t s;
+            json_t *seq;
+            if (dsuit_cbor_peek(d, &s) != DSUIT_OK) {
+                json_decref(alts);
+                goto bad;
+            }
+            if (s.major == DSUIT_CBOR_BSTR) {
+                dsuit_cbor_read(d, &s);
+                seq = sequence_json(s.data, (size_t)s.val, depth + 1);
+            } else {
+                seq = cbor_json(d, depth + 1); /* nil: an empty choice */
+            }
+            if (seq == NULL) {
+                json_decref(alts);
+                goto bad;
+            }
+            json_array_append_new(alts, seq);
+        }
+        json_object_set_new(cmd, "sequences", alts);
+        return cmd;
+    }
+    if (code == DSUIT_SUIT_DIR_RUN_SEQUENCE && it.major == DSUIT_CBOR_BSTR) {
+        json_t *seq;
+        dsuit_cbor_read(d, &it);
+        seq = sequence_json(it.data, (size_t)it.val, depth + 1);
+        if (seq == NULL)
+            goto bad;
+        json_object_set_new(cmd, "sequence", seq);
+        return cmd;
+    }
+    arg = cbor_json(d, depth + 1);
+    if (arg == NULL)
+        goto bad;
+    if (code == DSUIT_SUIT_DIR_SET_COMPONENT_INDEX)
+        json_object_set_new(cmd, "component", arg);
+    else if (takes_policy(code) && json_is_integer(arg))
+        json_object_set_new(cmd, "policy", arg);
+    else
+        json_object_set_new(cmd, "argument", arg);
+    return cmd;
+bad:
+    json_decref(cmd);
+    return NULL;
+}
+
+/* A command sequence (bstr content) as a JSON array, or NULL. */
+static json_t *sequence_json(const uint8_t *p, size_t n, int depth)
+{
+    dsuit_cbor_dec_t d;
+    size_t count;
+    json_t *seq;
+    if (depth > SHOW_DEPTH)
+        return NULL;
+    dsuit_cbor_dec_init(&d, p, n, 0);
+    if (dsuit_cbor_get_array(&d, &count) != DSUIT_OK || count % 2 != 0)
+        return NULL;
+    seq = json_array();
+    for (size_t i = 0; i < count; i += 2) {
+        int64_t code;
+        json_t *c;
+        if (dsuit_cbor_get_int(&d, &code) != DSUIT_OK ||
+            (c = command_json(code, &d, depth)) == NULL) {
+            json_decref(seq);
+            return NULL;
+        }
+        json_array_append_new(seq, c);
+    }
+    return seq;
+}
+
+/* Parameters of the shared sequence's top level, per component. */
+typedef struct {
+    json_t *comp[DSUIT_MAX_COMPONENTS]; /* objects, parameters merged in */
+    size_t n;
+} walk_t;
+
+static void walk_shared(walk_t *w, json_t *shared)
+{
+    int sel[DSUIT_MAX_COMPONENTS] = {1}; /* index 0 at the start */
+    size_t i;
+    json_t *c;
+    json_array_foreach(shared, i, c)
+    {
+        json_t *params = json_object_get(c, "parameters");
+        json_t *comp = json_object_get(c, "component");
+        int64_t code = json_integer_value(json_object_get(c, "code"));
+        if (code == DSUIT_SUIT_DIR_SET_COMPONENT_INDEX && comp != NULL) {
+            memset(sel, 0, sizeof sel);
+            if (json_is_true(comp)) {
+                for (size_t k = 0; k < w->n; k++)
+                    sel[k] = 1;
+            } else if (json_is_integer(comp)) {
+                json_int_t v = json_integer_value(comp);
+                if (v >= 0 && (size_t)v < w->n)
+                    sel[v] = 1;
+            } else if (json_is_array(comp)) {
+                size_t a;
+                json_t *x;
+                json_array_foreach(comp, a, x)
+                {
+                    json_int_t v = json_integer_value(x);
+                    if (json_is_integer(x) && v >= 0 && (size_t)v < w->n)
+                        sel[v] = 1;
+                }
+            }
+        }
+        if (params != NULL) {
+            const char *key;
+            json_t *v;
+            for (size_t k = 0; k < w->n; k++) {
+                if (!sel[k])
+                    continue;
+                json_object_foreach(params, key, v)
+                {
+                    /* set-parameters (19) does not replace a value. */
+                    if (code == 19 && json_object_get(w->comp[k], key))
+                        continue;
+                    json_object_set(w->comp[k], key, v);
+                }
+            }
+        }
+    }
+}
+
+static const char *text_label(int manifest_level, long label)
+{
+    static const char *const top[] = {
+        NULL, "manifest-description", "update-description",
+        "manifest-json-source", "manifest-yaml-source"};
+    static const char *const comp[] = {NULL,
+                                       "vendor-name",
+                                       "model-name",
+                                       "vendor-domain",
+                                       "model-info",
+                                       "component-description",
+                                       "component-version"};
+    if (manifest_level && label >= 1 && label <= 4)
+        return top[label];
+    if (!manifest_level && label >= 1 && label <= 6)
+        return comp[label];
+    return NULL;
+}
+
+/* SUIT_Text_Map as {lang: {"manifest-description": ..., "components":
+ * [{"id": path, "vendor-name": ...}]}}; NULL if malformed. */
+static json_t *text_json_map(const uint8_t *p, size_t n)
+{
+    dsuit_cbor_dec_t d;
+    size_t langs;
+    json_t *root = json_object();
+    dsuit_cbor_dec_init(&d, p, n, 0);
+    if (dsuit_cbor_get_map(&d, &langs) != DSUIT_OK)
+        goto bad;
+    for (size_t l = 0; l < langs; l++) {
+        const char *lang;
+        size_t lang_len, entries;
+        json_t *lm = json_object(), *comps = json_array();
+        char lname[64];
+        if (dsuit_cbor_get_tstr(&d, &lang, &lang_len) != DSUIT_OK ||
+            dsuit_cbor_get_map(&d, &entries) != DSUIT_OK) {
+            json_decref(lm);
+            json_decref(comps);
+            goto bad;
+        }
+        for (size_t e = 0; e < entries; e++) {
+            dsuit_cbor_item_t k;
+            if (dsuit_cbor_peek(&d, &k) != DSUIT_OK)
+                break;
+            if (k.major == DSUIT_CBOR_ARRAY) {
+                const uint8_t *id;
+                size_t id_len, m;
+                char *path;
+                json_t *cj = json_object();
+                if (dsuit_cbor_skip(&d, &id, &id_len) != DSUIT_OK ||
+                    dsuit_cbor_get_map(&d, &m) != DSUIT_OK) {
+                    json_decref(cj);
+                    break;
+                }
+                path = format_component_id(id, id_len);
+                json_object_set_new(cj, "id", json_string(path ? path : "?"));
+                free(path);
+                for (size_t x = 0; x < m; x++) {
+                    int64_t label;
+                    const char *t, *ln;
+                    size_t tl;
+                    char lb[32];
+                    if (dsuit_cbor_get_int(&d, &label) != DSUIT_OK ||
+                        dsuit_cbor_get_tstr(&d, &t, &tl) != DSUIT_OK)
+                        break;
+                    ln = text_label(0, (long)label);
+                    if (ln == NULL) {
+                        snprintf(lb, sizeof lb, "%" PRId64, label);
+                        ln = lb;
+                    }
+                    json_object_set_new(cj, ln, text_json(t, tl));
+                }
+                json_array_append_new(comps, cj);
+            } else {
+                int64_t label;
+                const char *t, *ln;
+                size_t tl;
+                char lb[32];
+                if (dsuit_cbor_get_int(&d, &label) != DSUIT_OK ||
+                    dsuit_cbor_get_tstr(&d, &t, &tl) != DSUIT_OK)
+                    break;
+                ln = text_label(1, (long)label);
+                if (ln == NULL) {
+                    snprintf(lb, sizeof lb, "%" PRId64, label);
+                    ln = lb;
+                }
+                json_object_set_new(lm, ln, text_json(t, tl));
+            }
+        }
+        if (json_array_size(comps) > 0)
+            json_object_set_new(lm, "components", comps);
+        else
+            json_decref(comps);
+        snprintf(lname, sizeof lname, "%.*s", (int)lang_len, lang);
+        json_object_set_new(root, lname, lm);
+    }
+    return root;
+bad:
+    json_decref(root);
+    return NULL;
+}
+
+/* Everything show prints, as one JSON object. */
+static json_t *envelope_json(const char *path, const dsuit_suit_envelope_t *e)
+{
+    static const int64_t seq_keys[] = {DSUIT_SUIT_VALIDATE, DSUIT_SUIT_LOAD,
+                                       DSUIT_SUIT_INVOKE};
+    json_t *root = json_object(), *seqs = json_object(), *comps = json_array();
+    json_t *auth = json_array(), *members = json_object(), *shared = NULL;
+    walk_t w;
+
+    json_object_set_new(root, "file", json_string(path));
+    json_object_set_new(root, "authenticated", json_false());
+    json_object_set_new(root, "tagged", json_boolean(e->tagged));
+    json_object_set_new(root, "sequence_number",
+                        json_integer((json_int_t)e->seq));
+    json_object_set_new(
+        root, "manifest_digest",
+        json_pack("{s:s,s:o}", "alg",
+                  e->digest_alg == DSUIT_SUIT_DIGEST_SHA256 ? "sha-256"
+                                                            : "other",
+                  "bytes", hex_json(e->digest_bytes.ptr, e->digest_bytes.len)));
+    if (e->reference_uri.len > 0)
+        json_object_set_new(root, "reference_uri",
+                            text_json((const char *)e->reference_uri.ptr,
+                                      e->reference_uri.len));
+
+    /* Sequences: shared first, then in manifest key order. */
+    if (e->shared_seq.ptr != NULL) {
+        shared = sequence_json(e->shared_seq.ptr, e->shared_seq.len, 0);
+        json_object_set_new(seqs, "shared-sequence",
+                            shared != NULL ? shared : json_null());
+    }
+    {
+        const dsuit_bytes_t *bodies[] = {&e->validate, &e->load, &e->invoke};
+        const int64_t mkeys[] = {DSUIT_SUIT_PAYLOAD_FETCH, DSUIT_SUIT_INSTALL};
+        const int midx[] = {DSUIT_SUIT_SEV_PAYLOAD_FETCH,
+                            DSUIT_SUIT_SEV_INSTALL};
+        for (size_t i = 0; i < 3; i++)
+            if (bodies[i]->ptr != NULL) {
+                json_t *s = sequence_json(bodies[i]->ptr, bodies[i]->len, 0);
+                json_object_set_new(seqs, dsuit_suit_section_name(seq_keys[i]),
+                                    s != NULL ? s : json_null());
+            }
+        for (size_t i = 0; i < 2; i++) {
+            const dsuit_suit_member_t *m = &e->members[midx[i]];
+            if (m->body.ptr != NULL &&
+                (m->state == DSUIT_SUIT_MEMBER_INLINE ||
+                 m->state == DSUIT_SUIT_MEMBER_VERIFIED)) {
+                json_t *s = sequence_json(m->body.ptr, m->body.len, 0);
+                json_object_set_new(seqs, dsuit_suit_section_name(mkeys[i]),
+                                    s != NULL ? s : json_null());
+            }
+        }
+    }
+
+    /* Components, with what the shared sequence's top level sets. */
+    memset(&w, 0, sizeof w);
+    w.n = e->n_components;
+    for (size_t i = 0; i < e->n_components; i++) {
+        char *p =
+            format_component_id(e->components[i].ptr, e->components[i].len);
+        w.comp[i] = json_object();
+        json_object_set_new(w.comp[i], "index", json_integer((json_int_t)i));
+        json_object_set_new(w.comp[i], "id", json_string(p ? p : "?"));
+        free(p);
+    }
+    if (shared != NULL)
+        walk_shared(&w, shared);
+    for (size_t i = 0; i < w.n; i++)
+        json_array_append_new(comps, w.comp[i]);
+    json_object_set_new(root, "components", comps);
+    json_object_set_new(root, "sequences", seqs);
+
+    if (e->members[DSUIT_SUIT_SEV_TEXT].body.ptr != NULL) {
+        const dsuit_bytes_t *b = &e->members[DSUIT_SUIT_SEV_TEXT].body;
+        json_t *t = text_json_map(b->ptr, b->len);
+        json_object_set_new(root, "text", t != NULL ? t : json_null());
+    }
+
+    for (size_t i = 0; i < e->n_auth; i++) {
+        dsuit_cose_msg_t msg;
+        json_t *b = json_object();
+        int rc = dsuit_cose_parse(e->auth_blocks[i].ptr, e->auth_blocks[i].len,
+                                  DSUIT_COSE_ANY, &msg);
+        json_object_set_new(b, "index", json_integer((json_int_t)i));
+        if (rc != DSUIT_OK) {
+            json_object_set_new(b, "error", json_string(dsuit_strerror(rc)));
+        } else {
+            const char *alg = dsuit_cose_alg_name(msg.alg);
+            json_object_set_new(b, "kind",
+                                json_string(msg.kind == DSUIT_COSE_MAC0
+                                                ? "COSE_Mac0"
+                                                : "COSE_Sign1"));
+            json_object_set_new(b, "alg", json_string(alg ? alg : "?"));
+            json_object_set_new(b, "alg_id", json_integer(msg.alg));
+            if (msg.kid != NULL)
+                json_object_set_new(b, "kid", hex_json(msg.kid, msg.kid_len));
+        }
+        json_array_append_new(auth, b);
+    }
+    json_object_set_new(root, "authentication", auth);
+    for (int m = 0; m < DSUIT_SUIT_SEV_COUNT; m++)
+        json_object_set_new(
+            members, member_name(m),
+            json_string(member_state_name(e->members[m].state)));
+    json_object_set_new(root, "members", members);
+    return root;
+}
+
+/* ---- show: text
+ * ----------------------------------------------------------------- */
+
+/* A JSON value on one line: strings bare, the rest compact JSON. */
+static void print_value(const json_t *v)
+{
+    if (json_is_string(v)) {
+        fputs(json_string_value(v), stdout);
+    } else if (json_is_object(v) && json_object_get(v, "alg") &&
+               json_object_get(v, "bytes") && json_object_size(v) == 2) {
+        printf("%s %s", json_string_value(json_object_get(v, "alg")),
+               json_string_value(json_object_get(v, "bytes")));
+    } else {
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        fputs(s != NULL ? s : "?", stdout);
+        free(s);
+    }
+}
+
+static void print_sequence(const json_t *seq, int indent)
+{
+    size_t i;
+    json_t *c;
+    if (!json_is_array(seq)) {
+        printf("%*s(malformed)\n", indent, "");
+        return;
+    }
+    json_array_foreach(seq, i, c)
+    {
+        const char *key;
+        json_t *v;
+        printf("%*s%s", indent, "",
+               json_string_value(json_object_get(c, "command")));
+        if ((v = json_object_get(c, "policy")) != NULL)
+            printf("  policy %" JSON_INTEGER_FORMAT, json_integer_value(v));
+        if ((v = json_object_get(c, "component")) != NULL) {
+            putchar(' ');
+            print_value(v);
+        }
+        if ((v = json_object_get(c, "argument")) != NULL) {
+            putchar(' ');
+            print_value(v);
+        }
+        putchar('\n');
+        if ((v = json_object_get(c, "parameters")) != NULL) {
+            json_t *p;
+            json_object_foreach(v, key, p)
+            {
+                printf("%*s%s: ", indent + 4, "", key);
+                print_value(p);
+                putchar('\n');
+            }
+        }
+        if ((v = json_object_get(c, "sequences")) != NULL) {
+            size_t a;
+            json_t *s;
+            json_array_foreach(v, a, s)
+            {
+                printf("%*stry %zu:\n", indent + 4, "", a + 1);
+                if (json_is_null(s))
+                    printf("%*s(nothing)\n", indent + 8, "");
+                else
+                    print_sequence(s, indent + 8);
+            }
+        }
+        if ((v = json_object_get(c, "sequence")) != NULL)
+            print_sequence(v, indent + 4);
+    }
+}
+
+static void print_envelope(const json_t *root)
+{
+    const char *key;
+    json_t *v, *x;
+    size_t i;
+
+    printf("manifest: %s (not authenticated)\n",
+           json_string_value(json_object_get(root, "file")));
+    printf("sequence number: %" JSON_INTEGER_FORMAT "\n",
+           json_integer_value(json_object_get(root, "sequence_number")));
+    printf("manifest digest: ");
+    print_value(json_object_get(root, "manifest_digest"));
+    putchar('\n');
+    if ((v = json_object_get(root, "reference_uri")) != NULL)
+        printf("reference uri: %s\n", json_string_value(v));
+    v = json_object_get(root, "components");
+    printf("components: %zu\n", json_array_size(v));
+    json_array_foreach(v, i, x)
+    {
+        json_t *p;
+        printf("  component %zu: %s\n", i,
+               json_string_value(json_object_get(x, "id")));
+        json_object_foreach(x, key, p)
+        {
+            if (strcmp(key, "index") == 0 || strcmp(key, "id") == 0)
+                continue;
+            printf("    %s: ", key);
+            print_value(p);
+            putchar('\n');
+        }
+    }
+    json_object_foreach(json_object_get(root, "sequences"), key, v)
+    {
+        printf("%s:\n", key);
+        print_sequence(v, 2);
+    }
+    if ((v = json_object_get(root, "text")) != NULL) {
+        printf("text:\n");
+        if (!json_is_object(v))
+            printf("  (malformed)\n");
+        json_object_foreach(v, key, x)
+        {
+            const char *k2;
+            json_t *t;
+            printf("  %s:\n", key);
+            json_object_foreach(x, k2, t)
+            {
+                size_t ci;
+                json_t *cj;
+                if (strcmp(k2, "components") != 0) {
+                    printf("    %s: %s\n", k2, json_string_value(t));
+                    continue;
+                }
+                json_array_foreach(t, ci, cj)
+                {
+                    const char *k3;
+                    json_t *tv;
+                    printf("    component %s:\n",
+                           json_string_value(json_object_get(cj, "id")));
+                    json_object_foreach(cj, k3, tv)
+                    {
+                        if (strcmp(k3, "id") != 0)
+                            printf("      %s: %s\n", k3, json_string_value(tv));
+                    }
+                }
+            }
+        }
+    }
+    v = json_object_get(root, "authentication");
+    printf("authentication blocks: %zu\n", json_array_size(v));
+    json_array_foreach(v, i, x)
+    {
+        json_t *kid = json_object_get(x, "kid"),
+               *e = json_object_get(x, "error");
+        if (e != NULL) {
+            printf("  block %zu: unreadable: %s\n", i, json_string_value(e));
+            continue;
+        }
+        printf("  block %zu: %s %s", i,
+               json_string_value(json_object_get(x, "kind")),
+               json_string_value(json_object_get(x, "alg")));
+        if (kid != NULL)
+            printf(", kid %s", json_string_value(kid));
+        putchar('\n');
+    }
+    printf("members:\n");
+    json_object_foreach(json_object_get(root, "members"), key, v)
+    {
+        printf("  %s: %s\n", key, json_string_value(v));
+    }
+}
+
+static const char show_usage[] =
+    "usage: dsuit manifest show IN [--json]\n"
+    "\n"
+    "Print what the envelope IN holds, WITHOUT authenticating it: sequence\n"
+    "number, components with their vendor, class, digest and size, every\n"
+    "command sequence, text, authentication blocks, severable members.\n"
+    "\n"
+    "options:\n"
+    "  --help, -h   show this help\n"
+    "  --json       print one JSON object instead of text\n";
+
+/* Sorted by name. */
+static const struct option show_longopts[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {NULL, 0, NULL, 0},
+};
+
+static int manifest_show(int argc, char **argv)
+{
+    static const char cmd[] = "manifest show";
+    dsuit_suit_envelope_t env;
+    dsuit_suit_error_t err;
+    const char *in;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    json_t *root;
+    int c, json = 0, rc;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", show_longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(show_usage, stdout);
+            return DSUIT_EXIT_OK;
+        case OPT_JSON:
+            json = 1;
+            break;
+        default:
+            return cli_getopt_error(cmd, c, argv, show_longopts);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error(cmd, "missing envelope IN");
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "unexpected argument '%s'",
+                               argv[optind + 1]);
+    in = argv[optind];
+
+    rc = read_envelope(cmd, in, &buf, &len);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
+    memset(&err, 0, sizeof err);
+    rc = decode_unauthenticated(buf, len, &env, &err);
+    if (rc != DSUIT_OK) {
+        rc = report_rejected(cmd, in, rc, &err);
+        free(buf);
+        return rc;
+    }
+    root = envelope_json(in, &env);
+    if (root == NULL) {
+        cli_error(cmd, "out of memory");
+        free(buf);
+        return DSUIT_EXIT_FAIL;
+    }
+    if (json) {
+        json_dumpf(root, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else {
+        print_envelope(root);
+    }
+    json_decref(root);
+    free(buf);
+    return DSUIT_EXIT_OK;
+}
+
+/* ---- dispatch
+ * ----------------------------------------------------------------- */
+
+struct manifest_verb {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+};
+
+static const struct manifest_verb verbs[] = {
+    {"create", manifest_create}, {"sign", manifest_sign},
+    {"sever", manifest_sever},   {"verify", manifest_verify},
+    {"check", manifest_check},   {"show", manifest_show},
+};
+
+int cmd_manifest(int argc, char **argv)
+{
+    const char *verb;
+
+    if (argc < 2)
+        return cli_usage_error("manifest", "missing verb (try 'create')");
+    verb = argv[1];
+    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+        fputs(usage, stdout);
+        return DSUIT_EXIT_OK;
+    }
+    if (verb[0] == '-')
+        return cli_usage_error("manifest", "unknown option '%s'", verb);
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (strcmp(verbs[i].name, verb) == 0)
+            return verbs[i].fn(argc - 1, argv + 1);
+    return cli_usage_error("manifest", "unknown verb '%s'", verb);
+}
