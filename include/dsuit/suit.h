@@ -430,6 +430,9 @@ typedef struct {
  * load, invoke, the shared sequence and then that sequence (§6.4).
  * Parameters start cleared. A severed member that is chosen fails with
  * DSUIT_E_SUIT_SEVERED; a member absent from the manifest is skipped.
+ * An envelope that was not authenticated (env->authenticated == 0, e.g.
+ * decoded with DSUIT_SUIT_ALLOW_UNAUTHENTICATED) is refused with
+ * DSUIT_E_SIGNATURE before anything runs.
  * Errors: those of dsuit_suit_check(); DSUIT_E_SUIT_CONDITION (a condition
  * failed outside soft failure), DSUIT_E_SUIT_PARAM, DSUIT_E_SUIT_DIRECTIVE,
  * DSUIT_E_SUIT_SEVERED, DSUIT_E_AGAIN and any error from a callback.

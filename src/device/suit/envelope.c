@@ -448,6 +448,13 @@ static int decode_common(dsuit_suit_envelope_t *env, const uint8_t *buf,
         return dsuit__suit_fail(err, DSUIT_E_CBOR_TRAILING,
                                 DSUIT_SUIT_STAGE_DECODE,
                                 "trailing bytes after common");
+    /* The CDDL makes components optional, but a manifest that names no
+     * component has nothing to act on, and everything after decoding may
+     * rely on at least one. */
+    if (env->n_components == 0)
+        return dsuit__suit_fail(err, DSUIT_E_SUIT_MALFORMED,
+                                DSUIT_SUIT_STAGE_DECODE,
+                                "common declares no components");
     return DSUIT_OK;
 }
 

@@ -692,6 +692,16 @@ int dsuit_suit_process(dsuit_suit_proc_t *proc,
 
     if (proc == NULL || env == NULL || profile == NULL || platform == NULL)
         return DSUIT_E_INVAL;
+    /* Nothing touches a component on the strength of a manifest that no
+     * trusted key vouched for (§6.2). */
+    if (!env->authenticated) {
+        if (err != NULL) {
+            memset(err, 0, sizeof *err);
+            err->stage = DSUIT_SUIT_STAGE_AUTH;
+            err->reason = "the manifest is not authenticated";
+        }
+        return DSUIT_E_SIGNATURE;
+    }
     rc = dsuit_suit_check(env, profile, err);
     if (rc != DSUIT_OK)
         return rc;
