@@ -501,11 +501,20 @@ test_demo_passes_and_removes_its_folder() {
     [[ $rc -eq 0 ]] || fail "exit $rc: $(cat demo.err)" || return 1
     [[ ! -s demo.err ]] || fail "stderr: $(cat demo.err)" || return 1
     grep -q '^demo passed: 12 of 12 steps' demo.out ||
-        fail "summary: $(tail -n1 demo.out)" || return 1
+        fail "summary: $(tail -n2 demo.out)" || return 1
     [[ $(grep -c ' ok  .* ms  ' demo.out) -eq 12 ]] ||
         fail "step lines: $(cat demo.out)" || return 1
-    grep -q 'rejects tampered image: rejected: signature does not verify' \
-        demo.out || fail "no rejection line" || return 1
+    grep -q 'tamper: .*image-match fails in install: rejected, as it must be' \
+        demo.out || fail "no tamper rejection line" || return 1
+    grep -q 'rollback: rejected: sequence number is not newer' demo.out ||
+        fail "no rollback rejection line" || return 1
+    grep -q 'certificate: certified: block 2, 1 of 1 votes' demo.out ||
+        fail "no certificate line" || return 1
+    grep -q 'replay check: ledger verifies: 2 blocks' demo.out ||
+        fail "no replay line" || return 1
+    [[ $(line_count "$(cat demo.out)") -le 16 ]] ||
+        fail "$(line_count "$(cat demo.out)") lines of output" || return 1
+    ! grep -q $'\e' demo.out || fail "colour codes in the output" || return 1
     [[ -z $(ls -A tmp) ]] || fail "left behind: $(ls -A tmp)"
 }
 
@@ -515,11 +524,46 @@ test_demo_keep_leaves_the_keys_and_image() {
         fail "demo --keep failed" || return 1
     local dir
     dir=$(echo tmp/dsuit-demo-*)
-    [[ -f $dir/firmware.bin && -f $dir/author-es256.key ]] ||
+    [[ -f $dir/firmware.bin && -f $dir/author.key ]] ||
         fail "folder not kept" || return 1
+    grep -q "^kept $PWD/$dir\$" demo.out || fail "path not printed" || return 1
     [[ $(stat -c %s "$dir/firmware.bin") -eq 1048576 ]] ||
         fail "image size" || return 1
-    [[ $(file_mode "$dir/author-ed25519.key") == 600 ]] || fail "key mode"
+    for k in author registrar validator; do
+        [[ $(file_mode "$dir/$k.key") == 600 ]] || fail "$k.key mode" ||
+            return 1
+        [[ -f $dir/$k.pub ]] || fail "$k.pub missing" || return 1
+    done
+}
+
+test_demo_keep_leaves_a_manifest_and_ledger_that_verify() {
+    mkdir tmp
+    TMPDIR=$PWD/tmp "$DSUIT" demo --keep >demo.out 2>&1 ||
+        fail "demo --keep failed: $(cat demo.out)" || return 1
+    local dir
+    dir=$(echo tmp/dsuit-demo-*)
+    [[ -f $dir/firmware.suit ]] || fail "no firmware.suit" || return 1
+    [[ -d $dir/ledger && -f $dir/ledger/data.mdb ]] ||
+        fail "no ledger/data.mdb" || return 1
+    run manifest verify --key "$dir/author.pub" "$dir/firmware.suit"
+    expect_rc 0 || return 1
+    [[ $out == *"text: severed"* ]] || fail "verify said: $out" || return 1
+    # The manifest digest the demo printed is the one in the file.
+    local printed
+    printed=$(sed -n 's/.*manifest: .* digest \([0-9a-f]\{64\}\)$/\1/p' demo.out)
+    [[ -n $printed ]] || fail "no digest in: $(cat demo.out)" || return 1
+    run manifest show "$dir/firmware.suit"
+    expect_rc 0 || return 1
+    [[ $out == *"manifest digest: sha-256 $printed"* ]] ||
+        fail "printed $printed, show says: $out" || return 1
+    # vendor-id = UUIDv5(DNS, "example.com"), as `manifest create` makes it.
+    [[ $out == *"vendor-id: cfbff0d1-9375-5685-968c-48ce8b15ae17"* ]] ||
+        fail "vendor-id: $out" || return 1
+    # Another author's key must not verify it.
+    "$DSUIT" keygen --alg es256 --out other.key >/dev/null 2>&1 ||
+        fail "keygen failed" || return 1
+    run manifest verify --key other.pub "$dir/firmware.suit"
+    [[ $rc -ne 0 ]] || fail "verified with another author's key"
 }
 
 test_demo_fails_when_its_temporary_folder_cannot_be_made() {
