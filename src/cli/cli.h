@@ -43,8 +43,10 @@
  * a DSUIT_EXIT_* code.
  */
 int cmd_demo(int argc, char **argv);
+int cmd_genesis(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 
 /* ---- messages ------------------------------------------------------------ */

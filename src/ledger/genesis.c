@@ -248,8 +248,14 @@ static int get_text(dsuit_cbor_dec_t *d, char *out, size_t cap)
     const char *s;
     size_t n;
     if (dsuit_cbor_get_tstr(d, &s, &n) != DSUIT_OK || n == 0 || n >= cap ||
-        !dsuit_cbor_utf8_valid((const uint8_t *)s, n) || memchr(s, 0, n))
+        !dsuit_cbor_utf8_valid((const uint8_t *)s, n))
         return DSUIT_E_INVAL;
+    /* Names and hosts end up in logs and terminals: no control
+     * characters, which could forge log lines or move the cursor. */
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return DSUIT_E_INVAL;
+    }
     memcpy(out, s, n);
     out[n] = '\0';
     return DSUIT_OK;

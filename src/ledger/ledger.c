@@ -597,9 +597,13 @@ int dsuit_ledger_verify(const char *dir, const char *tmp_parent,
         size_t blen;
         dsuit_block_info_t info;
         rc = dsuit_ledger_block(src, h, &blk, &blen);
-        if (rc != DSUIT_OK) {
+        if (rc == DSUIT_E_NOTFOUND) {
             why = "a block is missing";
             rc = DSUIT_E_REJECTED;
+            break;
+        }
+        if (rc != DSUIT_OK) {
+            why = "cannot read a block"; /* storage or memory, not a verdict */
             break;
         }
         rc = dsuit_ledger_apply(fresh, blk, blen, &info);

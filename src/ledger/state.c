@@ -208,10 +208,13 @@ static int author_get(dsuit__apply_t *a, const uint8_t id[32],
     return DSUIT_OK;
 }
 
+/* Who signed, after every listed signature verified. Authors' records
+ * borrow from the store transaction. */
 typedef struct {
     size_t registrars; /* distinct registrars whose signature verified */
-    int by_author;     /* index into sigs of a verified author sig, or -1 */
-    dsuit_author_t author;
+    size_t n_authors;  /* registered authors whose signature verified */
+    const uint8_t *author_id[DSUIT_TX_MAX_SIGS];
+    dsuit_author_t author[DSUIT_TX_MAX_SIGS];
 } signers_t;
 
 /*
@@ -224,7 +227,6 @@ static int check_signatures(dsuit__apply_t *a, const dsuit_tx_t *t,
 {
     const dsuit_genesis_t *g = a->l->genesis;
     memset(s, 0, sizeof *s);
-    s->by_author = -1;
     for (size_t i = 0; i < t->n_sigs; i++) {
         const dsuit_tx_sig_t *sig = &t->sigs[i];
         dsuit_key_t key;
@@ -246,10 +248,9 @@ static int check_signatures(dsuit__apply_t *a, const dsuit_tx_t *t,
             return rc;
         if (dsuit_tx_verify_sig(t, sig, &key) != DSUIT_OK)
             return DSUIT_TXR_BAD_SIGNATURE;
-        if (s->by_author < 0) {
-            s->by_author = (int)i;
-            s->author = au;
-        }
+        s->author_id[s->n_authors] = sig->key_id;
+        s->author[s->n_authors] = au;
+        s->n_authors++;
     }
     return DSUIT_TXR_OK;
 }
@@ -349,10 +350,15 @@ static int apply_rotate(dsuit__apply_t *a, const dsuit_tx_t *t,
     if (au.status != DSUIT_AUTHOR_ACTIVE)
         return DSUIT_TXR_REVOKED_AUTHOR;
     /* Only the old key itself may hand over (a stolen key is revoked by the
-     * registrars instead). */
-    if (s->by_author < 0 ||
-        memcmp(t->sigs[s->by_author].key_id, t->u.rotate.old_id, 32) != 0)
-        return DSUIT_TXR_BAD_SIGNATURE;
+     * registrars instead); other valid co-signatures do no harm. */
+    {
+        int signed_by_old = 0;
+        for (size_t i = 0; i < s->n_authors; i++)
+            signed_by_old |= memcmp(s->author_id[i], t->u.rotate.old_id,
+                                    32) == 0;
+        if (!signed_by_old)
+            return DSUIT_TXR_BAD_SIGNATURE;
+    }
     if (key_from_bytes(t->u.rotate.key, t->u.rotate.key_len, &key, id) !=
             DSUIT_OK ||
         (key.type != DSUIT_KEY_P256 && key.type != DSUIT_KEY_ED25519))
@@ -672,15 +678,25 @@ static int apply_register_device(dsuit__apply_t *a, const dsuit_tx_t *t,
     dsuit_cbor_enc_t e;
     int rc;
 
-    /* K registrars, or an active author of that vendor and class. */
+    /* K registrars, or any one active author of that vendor and class
+     * (other authors' co-signatures neither help nor hurt). The code of a
+     * refusal names the closest miss: an author in scope but revoked, then
+     * an active author out of scope. */
     if (s->registrars < a->l->genesis->threshold) {
-        if (s->by_author < 0)
-            return DSUIT_TXR_BELOW_THRESHOLD;
-        if (s->author.status != DSUIT_AUTHOR_ACTIVE)
-            return DSUIT_TXR_REVOKED_AUTHOR;
-        if (memcmp(s->author.vendor, t->u.device.vendor, 16) != 0 ||
-            !class_in_scope(&s->author, t->u.device.class_id))
-            return DSUIT_TXR_OUT_OF_SCOPE;
+        int best = DSUIT_TXR_BELOW_THRESHOLD;
+        for (size_t i = 0; i < s->n_authors && best != DSUIT_TXR_OK; i++) {
+            const dsuit_author_t *au = &s->author[i];
+            int in_scope = memcmp(au->vendor, t->u.device.vendor, 16) == 0 &&
+                           class_in_scope(au, t->u.device.class_id);
+            if (in_scope && au->status == DSUIT_AUTHOR_ACTIVE)
+                best = DSUIT_TXR_OK;
+            else if (in_scope)
+                best = DSUIT_TXR_REVOKED_AUTHOR;
+            else if (best == DSUIT_TXR_BELOW_THRESHOLD)
+                best = DSUIT_TXR_OUT_OF_SCOPE;
+        }
+        if (best != DSUIT_TXR_OK)
+            return best;
     }
     if (key_from_bytes(t->u.device.key, t->u.device.key_len, &key, kid) !=
             DSUIT_OK ||
