@@ -14,6 +14,7 @@ BUILD        ?= build
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS  ?=
+BENCH_ARGS   ?=
 
 .PHONY: all build deps test demo asan fuzz bench size-arm format clean
 
@@ -46,9 +47,14 @@ fuzz: deps
 	@cmake --build build-fuzz -j $(JOBS)
 	@scripts/run-fuzz build-fuzz $(FUZZ_SECONDS)
 
-bench: deps build
-	@if [ -x $(BUILD)/bench_all ]; then $(BUILD)/bench_all; \
-	 else echo "make bench: no benchmarks yet"; fi
+# Release build of its own (-O2), so the test build's flags do not matter.
+# BENCH_QUICK=1 for a smoke run; BENCH_ARGS="crypto merkle" for some modules.
+bench: deps
+	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release \
+	    -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DDSUIT_TESTS=OFF \
+	    -DDSUIT_BENCH=ON >/dev/null
+	@cmake --build build-bench -j $(JOBS) --target bench_all
+	@build-bench/bench_all $(BENCH_ARGS)
 
 size-arm: deps
 	@tools/size-arm.sh build-arm
@@ -57,4 +63,4 @@ format:
 	@git clang-format-14 2>/dev/null || git clang-format
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz build-arm
+	rm -rf $(BUILD) build-asan build-fuzz build-arm build-bench
