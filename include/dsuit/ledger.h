@@ -115,6 +115,17 @@ int dsuit_ledger_block(dsuit_ledger_t *l, uint64_t h, uint8_t **out,
 int dsuit_ledger_verify(const char *dir, const char *tmp_parent,
                         uint64_t *out_height, const char **out_reason);
 
+/**
+ * Inclusion proof of manifest-log leaf `index` in the log of the first
+ * `size` leaves (RFC 9162 §2.1.3.1), hashes from the leaf upwards.
+ * Not safe against a concurrent dsuit_ledger_apply(): the caller
+ * serialises them (the node holds a lock).
+ * Errors: DSUIT_E_INVAL (index >= size, size past the log), DSUIT_E_LIMIT
+ * (*out_len = bytes needed).
+ */
+int dsuit_ledger_mlog_proof(dsuit_ledger_t *l, uint64_t index, uint64_t size,
+                            uint8_t *out, size_t out_cap, size_t *out_len);
+
 /* ---- state queries (read transactions on the store) ------------------- */
 
 /* Status of an author key. */
@@ -156,6 +167,18 @@ typedef struct {
 
 int dsuit_manifest_rec_decode(const uint8_t *buf, size_t len,
                               dsuit_manifest_rec_t *out);
+
+/* A device record (DEVICES table). */
+typedef struct {
+    const uint8_t *vendor;   /* 16 */
+    const uint8_t *class_id; /* 16 */
+    const uint8_t *key;      /* COSE_Key bytes */
+    size_t key_len;
+    uint64_t height;
+} dsuit_device_rec_t;
+
+int dsuit_device_rec_decode(const uint8_t *buf, size_t len,
+                            dsuit_device_rec_t *out);
 
 #ifdef __cplusplus
 }

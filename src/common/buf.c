@@ -6,6 +6,8 @@
  * where two values first differ. dsuit_wipe() clears key material through a
  * volatile pointer so the compiler cannot remove the stores as dead.
  */
+#include <string.h>
+
 #include "dsuit/crypto.h"
 
 int dsuit_ct_equal(const void *a, const void *b, size_t len)
@@ -21,7 +23,18 @@ int dsuit_ct_equal(const void *a, const void *b, size_t len)
 
 void dsuit_wipe(void *p, size_t len)
 {
+#if defined(__GNUC__) || defined(__clang__)
+    /* memset at full speed, then an empty asm that claims to read the
+     * memory through p: the compiler must assume the zeros are used, so
+     * it cannot drop the memset as a dead store (the technique behind
+     * glibc's explicit_bzero). */
+    if (len == 0)
+        return;
+    memset(p, 0, len);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
     volatile uint8_t *v = p;
     for (size_t i = 0; i < len; i++)
         v[i] = 0;
+#endif
 }

@@ -240,6 +240,15 @@ uint64_t dsuit_ledger_mlog_size(const dsuit_ledger_t *l)
     return dsuit_merkle_tree_size(l->mlog);
 }
 
+int dsuit_ledger_mlog_proof(dsuit_ledger_t *l, uint64_t index, uint64_t size,
+                            uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    if (l == NULL || out_len == NULL)
+        return DSUIT_E_INVAL;
+    return dsuit_merkle_tree_inclusion_proof(l->mlog, index, size, out,
+                                             out_cap, out_len);
+}
+
 /*
  * Run transactions in an open write transaction: results, tx root, and
  * the manifest log and state root that follow. Leaves appended to the

@@ -150,6 +150,24 @@ int dsuit_manifest_rec_decode(const uint8_t *buf, size_t len,
     return DSUIT_OK;
 }
 
+int dsuit_device_rec_decode(const uint8_t *buf, size_t len,
+                            dsuit_device_rec_t *out)
+{
+    dsuit_device_rec_t r;
+    dsuit_cbor_dec_t d;
+    size_t n;
+    dsuit_cbor_dec_init(&d, buf, len, DSUIT_CBOR_STRICT);
+    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 4 || !key_is(&d, 1) ||
+        !fixed(&d, 16, &r.vendor) || !key_is(&d, 2) ||
+        !fixed(&d, 16, &r.class_id) || !key_is(&d, 3) ||
+        dsuit_cbor_get_bstr(&d, &r.key, &r.key_len) != DSUIT_OK ||
+        !key_is(&d, 4) || dsuit_cbor_get_uint(&d, &r.height) != DSUIT_OK ||
+        dsuit_cbor_remaining(&d) != 0)
+        return DSUIT_E_INVAL;
+    *out = r;
+    return DSUIT_OK;
+}
+
 /* [a, b] of two uints, or [uint, bstr(32)]. */
 static int pair_encode(uint64_t a, const uint8_t *digest, uint8_t out[48],
                        size_t *out_len)
