@@ -537,11 +537,34 @@ static int apply_publish(dsuit__apply_t *a, const dsuit_tx_t *t)
     memset(&f, 0, sizeof f);
     f.a = a;
     f.env = &env;
-    rc = dsuit_store_foreach(a->txn, DSUIT_TBL_AUTHORS, try_author, &f);
-    if (f.err != DSUIT_OK)
-        return f.err;
-    if (rc < 0)
-        return rc;
+    /* Fast path: an authentication block whose kid is a registered
+     * author's key id names the key to try (the kid is only a hint, so a
+     * block that does not verify under it changes nothing). Otherwise,
+     * every registered author's key is tried in turn. */
+    for (size_t i = 0; i < env.n_auth && f.found != 1; i++) {
+        dsuit_cose_msg_t msg;
+        const uint8_t *rec_v;
+        size_t rec_len;
+        if (dsuit_cose_parse(env.auth_blocks[i].ptr, env.auth_blocks[i].len,
+                             DSUIT_COSE_ANY, &msg) != DSUIT_OK ||
+            msg.kid == NULL || msg.kid_len != 32)
+            continue;
+        rc = dsuit_store_get(a->txn, DSUIT_TBL_AUTHORS, msg.kid, 32, &rec_v,
+                             &rec_len);
+        if (rc == DSUIT_OK)
+            try_author(&f, msg.kid, 32, rec_v, rec_len);
+        else if (rc != DSUIT_E_NOTFOUND)
+            return rc;
+        if (f.err != DSUIT_OK)
+            return f.err;
+    }
+    if (f.found != 1) {
+        rc = dsuit_store_foreach(a->txn, DSUIT_TBL_AUTHORS, try_author, &f);
+        if (f.err != DSUIT_OK)
+            return f.err;
+        if (rc < 0)
+            return rc;
+    }
     if (f.found == 0)
         return DSUIT_TXR_UNKNOWN_AUTHOR;
     if (f.found == 2)
