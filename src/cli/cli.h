@@ -48,6 +48,7 @@ int cmd_key(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+int cmd_node(int argc, char **argv);
 
 /* ---- messages ------------------------------------------------------------ */
 

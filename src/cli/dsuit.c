@@ -29,6 +29,7 @@ static const struct cli_command commands[] = {
     {"key", cmd_key, "show a key file's algorithm, kind and key id"},
     {"manifest", cmd_manifest,
      "create, sign, verify and inspect SUIT manifests"},
+    {"node", cmd_node, "set up and run a validator node"},
     {"genesis", cmd_genesis, "write or show the genesis that founds a chain"},
     {"ledger", cmd_ledger, "verify a ledger folder or show its contents"},
     {"demo", cmd_demo, "sign and verify a firmware image, with timings"},
