@@ -24,6 +24,7 @@
 #include "dsuit/error.h"
 #include "dsuit/genesis.h"
 #include "dsuit/store.h"
+#include "dsuit/tx.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -125,6 +126,32 @@ int dsuit_ledger_verify(const char *dir, const char *tmp_parent,
  */
 int dsuit_ledger_mlog_proof(dsuit_ledger_t *l, uint64_t index, uint64_t size,
                             uint8_t *out, size_t out_cap, size_t *out_len);
+
+/* What a publish's envelope would be accepted as. */
+typedef struct {
+    uint8_t manifest_digest[32];
+    uint8_t author[32]; /* key id of the author whose key authenticated it */
+    uint8_t vendor[16], class_id[16];
+    uint64_t seq;
+    size_t n_images;
+    struct {
+        uint8_t digest[32];
+        uint64_t size;
+    } images[DSUIT_TX_MAX_IMAGES]; /* distinct images the manifest names */
+} dsuit_publish_check_t;
+
+/**
+ * Check a publish's envelope against the current state without writing:
+ * the same rules the ledger applies to the publish transaction (author
+ * registered and not revoked, authentication, scope, rollback, duplicate),
+ * and list the images the manifest describes (each within the policy's
+ * maximum size). For registration nodes, before they take an upload.
+ * @return a result code (>= 0; DSUIT_TXR_OK when acceptable, in which case
+ *         *out is filled), or a negative dsuit error (storage, memory).
+ */
+int dsuit_ledger_check_publish(dsuit_ledger_t *l, const uint8_t *envelope,
+                               size_t envelope_len,
+                               dsuit_publish_check_t *out);
 
 /* ---- state queries (read transactions on the store) ------------------- */
 

@@ -506,47 +506,38 @@ static int images_encode(const dsuit_tx_t *t, uint8_t *out, size_t cap,
     return dsuit_cbor_enc_finish(&e, out_len);
 }
 
-static int apply_publish(dsuit__apply_t *a, const dsuit_tx_t *t)
-{
-    const dsuit_genesis_t *g = a->l->genesis;
+/* What checking a publish's envelope established, for the write phase
+ * and for registration nodes that check before taking an upload. */
+typedef struct {
     dsuit_suit_envelope_t env;
     dsuit_suit_params_t p[DSUIT_MAX_COMPONENTS];
-    uint8_t scratch[DSUIT_SUIT_AUTH_SCRATCH];
-    find_author_t f;
     dsuit_author_t au;
-    uint8_t digest[32], latest_key[64], pair[48], leaf[128], idx[8],
-        leaf_hash[32];
-    size_t pair_len, leaf_len, n;
-    const uint8_t *v;
-    uint8_t *rec = NULL;
-    int rc, r;
+    uint8_t author_id[32];
+    uint8_t digest[32];
+    uint8_t latest_key[64];
+} publish_ctx_t;
 
-    if (dsuit_suit_envelope_decode(t->u.publish.envelope,
-                                   t->u.publish.envelope_len, &env,
-                                   NULL) != DSUIT_OK)
-        return DSUIT_TXR_SUIT_AUTH;
-    /* The ledger keeps manifests, not payloads: images travel as chunks. */
-    if (env.n_integrated != 0)
-        return DSUIT_TXR_BAD_ENCODING;
-    /* Digest and structure first: with no key this fails only at the
-     * signature step when everything before it holds. */
-    if (dsuit_suit_authenticate(&env, NULL, 0, scratch, sizeof scratch,
-                                NULL) != DSUIT_E_SIGNATURE)
-        return DSUIT_TXR_SUIT_AUTH;
+/* Find the registered author whose key authenticates the envelope: the
+ * kid fast path first, then every author. Result code or storage error. */
+static int find_publisher(dsuit__apply_t *a, publish_ctx_t *pc)
+{
+    find_author_t f;
+    int rc;
 
     memset(&f, 0, sizeof f);
     f.a = a;
-    f.env = &env;
+    f.env = &pc->env;
     /* Fast path: an authentication block whose kid is a registered
      * author's key id names the key to try (the kid is only a hint, so a
      * block that does not verify under it changes nothing). Otherwise,
      * every registered author's key is tried in turn. */
-    for (size_t i = 0; i < env.n_auth && f.found != 1; i++) {
+    for (size_t i = 0; i < pc->env.n_auth && f.found != 1; i++) {
         dsuit_cose_msg_t msg;
         const uint8_t *rec_v;
         size_t rec_len;
-        if (dsuit_cose_parse(env.auth_blocks[i].ptr, env.auth_blocks[i].len,
-                             DSUIT_COSE_ANY, &msg) != DSUIT_OK ||
+        if (dsuit_cose_parse(pc->env.auth_blocks[i].ptr,
+                             pc->env.auth_blocks[i].len, DSUIT_COSE_ANY,
+                             &msg) != DSUIT_OK ||
             msg.kid == NULL || msg.kid_len != 32)
             continue;
         rc = dsuit_store_get(a->txn, DSUIT_TBL_AUTHORS, msg.kid, 32, &rec_v,
@@ -569,13 +560,46 @@ static int apply_publish(dsuit__apply_t *a, const dsuit_tx_t *t)
         return DSUIT_TXR_UNKNOWN_AUTHOR;
     if (f.found == 2)
         return DSUIT_TXR_REVOKED_AUTHOR;
-    rc = author_get(a, f.id, &au, NULL);
+    memcpy(pc->author_id, f.id, 32);
+    rc = author_get(a, f.id, &pc->au, NULL);
     if (rc != DSUIT_OK)
         return rc == DSUIT_E_NOTFOUND ? DSUIT_E_STORE : rc;
+    return DSUIT_TXR_OK;
+}
+
+/*
+ * The envelope half of a publish's rules, reading state only: decodes,
+ * authenticates by a registered author, then checks scope, rollback and
+ * duplicates. Returns a result code or a negative storage error.
+ */
+static int check_publish(dsuit__apply_t *a, const uint8_t *envelope,
+                         size_t envelope_len, publish_ctx_t *pc)
+{
+    dsuit_suit_envelope_t *env = &pc->env;
+    dsuit_suit_params_t *p = pc->p;
+    uint8_t scratch[DSUIT_SUIT_AUTH_SCRATCH];
+    const uint8_t *v;
+    size_t n;
+    int rc;
+
+    if (dsuit_suit_envelope_decode(envelope, envelope_len, env, NULL) !=
+        DSUIT_OK)
+        return DSUIT_TXR_SUIT_AUTH;
+    /* The ledger keeps manifests, not payloads: images travel as chunks. */
+    if (env->n_integrated != 0)
+        return DSUIT_TXR_BAD_ENCODING;
+    /* Digest and structure first: with no key this fails only at the
+     * signature step when everything before it holds. */
+    if (dsuit_suit_authenticate(env, NULL, 0, scratch, sizeof scratch,
+                                NULL) != DSUIT_E_SIGNATURE)
+        return DSUIT_TXR_SUIT_AUTH;
+    rc = find_publisher(a, pc);
+    if (rc != DSUIT_TXR_OK)
+        return rc;
 
     /* Authenticated by the author found; now the manifest may be read. */
-    if (dsuit_suit_manifest_decode(&env, 0, NULL) != DSUIT_OK ||
-        dsuit_suit_describe(&env, p, NULL) != DSUIT_OK)
+    if (dsuit_suit_manifest_decode(env, 0, NULL) != DSUIT_OK ||
+        dsuit_suit_describe(env, p, NULL) != DSUIT_OK)
         return DSUIT_TXR_SUIT_AUTH;
     /* Scope: component 0 names the vendor and class the manifest is
      * filed under; every vendor or class any component sets must be the
@@ -583,61 +607,88 @@ static int apply_publish(dsuit__apply_t *a, const dsuit_tx_t *t)
     if (!(p[0].set & (1u << DSUIT_SUIT_PARAM_VENDOR_ID)) ||
         !(p[0].set & (1u << DSUIT_SUIT_PARAM_CLASS_ID)))
         return DSUIT_TXR_OUT_OF_SCOPE;
-    for (size_t c = 0; c < env.n_components; c++) {
+    for (size_t c = 0; c < env->n_components; c++) {
         if ((p[c].set & (1u << DSUIT_SUIT_PARAM_VENDOR_ID)) &&
             (p[c].vendor_id.len != 16 ||
-             memcmp(p[c].vendor_id.ptr, au.vendor, 16) != 0))
+             memcmp(p[c].vendor_id.ptr, pc->au.vendor, 16) != 0))
             return DSUIT_TXR_OUT_OF_SCOPE;
         if ((p[c].set & (1u << DSUIT_SUIT_PARAM_CLASS_ID)) &&
-            (p[c].class_id.len != 16 || !class_in_scope(&au, p[c].class_id.ptr)))
+            (p[c].class_id.len != 16 ||
+             !class_in_scope(&pc->au, p[c].class_id.ptr)))
             return DSUIT_TXR_OUT_OF_SCOPE;
     }
 
     /* Rollback: per vendor, class and set of components. */
     {
         dsuit_sha256_ctx_t h;
-        memcpy(latest_key, p[0].vendor_id.ptr, 16);
-        memcpy(latest_key + 16, p[0].class_id.ptr, 16);
+        memcpy(pc->latest_key, p[0].vendor_id.ptr, 16);
+        memcpy(pc->latest_key + 16, p[0].class_id.ptr, 16);
         dsuit_sha256_init(&h);
-        for (size_t c = 0; c < env.n_components; c++)
-            dsuit_sha256_update(&h, env.components[c].ptr,
-                                env.components[c].len);
-        dsuit_sha256_final(&h, latest_key + 32);
+        for (size_t c = 0; c < env->n_components; c++)
+            dsuit_sha256_update(&h, env->components[c].ptr,
+                                env->components[c].len);
+        dsuit_sha256_final(&h, pc->latest_key + 32);
     }
-    rc = dsuit_store_get(a->txn, DSUIT_TBL_LATEST, latest_key, 64, &v, &n);
+    rc = dsuit_store_get(a->txn, DSUIT_TBL_LATEST, pc->latest_key, 64, &v,
+                         &n);
     if (rc == DSUIT_OK) {
         uint64_t seq;
         if (pair_seq(v, n, &seq) != DSUIT_OK)
             return DSUIT_E_STORE;
-        if (env.seq <= seq)
+        if (env->seq <= seq)
             return DSUIT_TXR_ROLLBACK;
     } else if (rc != DSUIT_E_NOTFOUND) {
         return rc;
     }
 
-    r = images_match(t, g, &env, p);
-    if (r != DSUIT_TXR_OK)
-        return r;
-
-    memcpy(digest, env.digest_bytes.ptr, 32);
-    rc = dsuit_store_get(a->txn, DSUIT_TBL_MANIFESTS, digest, 32, &v, &n);
+    memcpy(pc->digest, env->digest_bytes.ptr, 32);
+    rc = dsuit_store_get(a->txn, DSUIT_TBL_MANIFESTS, pc->digest, 32, &v, &n);
     if (rc == DSUIT_OK)
         return DSUIT_TXR_DUPLICATE;
     if (rc != DSUIT_E_NOTFOUND)
         return rc;
+    return DSUIT_TXR_OK;
+}
+
+static int apply_publish(dsuit__apply_t *a, const dsuit_tx_t *t)
+{
+    const dsuit_genesis_t *g = a->l->genesis;
+    publish_ctx_t *pc;
+    uint8_t pair[48], leaf[128], idx[8], leaf_hash[32];
+    size_t pair_len, leaf_len, n;
+    const uint8_t *v;
+    uint8_t *rec = NULL;
+    int rc, r;
+
+    /* The envelope's decoded form is large (components, parameters):
+     * keep it off the stack. */
+    pc = calloc(1, sizeof *pc);
+    if (pc == NULL)
+        return DSUIT_E_NOMEM;
+    r = check_publish(a, t->u.publish.envelope, t->u.publish.envelope_len,
+                      pc);
+    if (r == DSUIT_TXR_OK)
+        r = images_match(t, g, &pc->env, pc->p);
+    if (r != DSUIT_TXR_OK) {
+        free(pc);
+        return r;
+    }
 
     /* All checks passed: write. */
     {
+        const dsuit_suit_params_t *p = pc->p;
         uint64_t leaf_index = a->mlog_base + a->mlog_added;
         size_t img_len, cap;
         dsuit_cbor_enc_t e;
         rc = images_encode(t, NULL, 0, &img_len);
         if (rc != DSUIT_E_LIMIT && rc != DSUIT_OK)
-            return rc;
+            goto out;
         cap = t->u.publish.envelope_len + img_len + 256;
         rec = malloc(cap);
-        if (rec == NULL)
-            return DSUIT_E_NOMEM;
+        if (rec == NULL) {
+            rc = DSUIT_E_NOMEM;
+            goto out;
+        }
         dsuit_cbor_enc_init(&e, rec, cap);
         dsuit_cbor_put_map(&e, 8);
         dsuit_cbor_put_uint(&e, 1);
@@ -652,61 +703,129 @@ static int apply_publish(dsuit__apply_t *a, const dsuit_tx_t *t)
         dsuit_cbor_put_uint(&e, 5);
         dsuit_cbor_put_bstr(&e, p[0].class_id.ptr, 16);
         dsuit_cbor_put_uint(&e, 6);
-        dsuit_cbor_put_uint(&e, env.seq);
+        dsuit_cbor_put_uint(&e, pc->env.seq);
         dsuit_cbor_put_uint(&e, 7);
-        dsuit_cbor_put_bstr(&e, f.id, 32);
+        dsuit_cbor_put_bstr(&e, pc->author_id, 32);
         dsuit_cbor_put_uint(&e, 8);
         rc = images_encode(t, rec + e.len, cap - e.len, &img_len);
         e.len += img_len;
         if (rc == DSUIT_OK)
             rc = dsuit_cbor_enc_finish(&e, &n);
         if (rc == DSUIT_OK)
-            rc = dsuit__state_put(a, DSUIT_TBL_MANIFESTS, digest, 32, rec, n);
-        free(rec);
+            rc = dsuit__state_put(a, DSUIT_TBL_MANIFESTS, pc->digest, 32, rec,
+                                  n);
         if (rc != DSUIT_OK)
-            return rc;
+            goto out;
 
-        rc = pair_encode(env.seq, digest, pair, &pair_len);
+        rc = pair_encode(pc->env.seq, pc->digest, pair, &pair_len);
         if (rc == DSUIT_OK)
-            rc = dsuit__state_put(a, DSUIT_TBL_LATEST, latest_key, 64, pair,
-                                  pair_len);
+            rc = dsuit__state_put(a, DSUIT_TBL_LATEST, pc->latest_key, 64,
+                                  pair, pair_len);
         if (rc != DSUIT_OK)
-            return rc;
+            goto out;
         /* The newest manifest for a vendor and class, whatever component
          * set, is what devices of that class are offered. */
-        rc = dsuit_store_get(a->txn, DSUIT_TBL_VC, latest_key, 32, &v, &n);
+        rc = dsuit_store_get(a->txn, DSUIT_TBL_VC, pc->latest_key, 32, &v, &n);
         uint64_t vc_seq = 0;
         int newer = rc == DSUIT_E_NOTFOUND;
         if (rc == DSUIT_OK) {
-            if (pair_seq(v, n, &vc_seq) != DSUIT_OK)
-                return DSUIT_E_STORE;
-            newer = env.seq > vc_seq;
+            if (pair_seq(v, n, &vc_seq) != DSUIT_OK) {
+                rc = DSUIT_E_STORE;
+                goto out;
+            }
+            newer = pc->env.seq > vc_seq;
         } else if (rc != DSUIT_E_NOTFOUND) {
-            return rc;
+            goto out;
         }
         if (newer) {
-            rc = dsuit__state_put(a, DSUIT_TBL_VC, latest_key, 32, pair,
+            rc = dsuit__state_put(a, DSUIT_TBL_VC, pc->latest_key, 32, pair,
                                   pair_len);
             if (rc != DSUIT_OK)
-                return rc;
+                goto out;
         }
 
-        rc = leaf_encode(digest, a->height, p[0].vendor_id.ptr,
-                         p[0].class_id.ptr, env.seq, leaf, &leaf_len);
+        rc = leaf_encode(pc->digest, a->height, p[0].vendor_id.ptr,
+                         p[0].class_id.ptr, pc->env.seq, leaf, &leaf_len);
         if (rc == DSUIT_OK)
             rc = dsuit_merkle_leaf_hash(leaf, leaf_len, leaf_hash);
         if (rc != DSUIT_OK)
-            return rc;
+            goto out;
         dsuit_store_u64_key(leaf_index, idx);
         rc = dsuit__state_put(a, DSUIT_TBL_MLOG, idx, 8, leaf, leaf_len);
         if (rc != DSUIT_OK)
-            return rc;
+            goto out;
         rc = dsuit_merkle_tree_append(a->l->mlog, leaf_hash);
         if (rc != DSUIT_OK)
-            return rc;
+            goto out;
         a->mlog_added++;
     }
-    return DSUIT_TXR_OK;
+    rc = DSUIT_TXR_OK;
+out:
+    free(rec);
+    free(pc);
+    return rc;
+}
+
+int dsuit_ledger_check_publish(dsuit_ledger_t *l, const uint8_t *envelope,
+                               size_t envelope_len,
+                               dsuit_publish_check_t *out)
+{
+    dsuit__apply_t a;
+    publish_ctx_t *pc;
+    int r;
+
+    if (l == NULL || envelope == NULL || out == NULL)
+        return DSUIT_E_INVAL;
+    pc = calloc(1, sizeof *pc);
+    if (pc == NULL)
+        return DSUIT_E_NOMEM;
+    memset(&a, 0, sizeof a);
+    a.l = l;
+    a.height = dsuit_ledger_height(l) + 1;
+    r = dsuit_store_begin(dsuit_ledger_store(l), 0, &a.txn);
+    if (r != DSUIT_OK) {
+        free(pc);
+        return r;
+    }
+    r = check_publish(&a, envelope, envelope_len, pc);
+    if (r == DSUIT_TXR_OK) {
+        /* The images the manifest describes: each distinct digest a
+         * component sets, with its size. */
+        memset(out, 0, sizeof *out);
+        memcpy(out->manifest_digest, pc->digest, 32);
+        memcpy(out->author, pc->author_id, 32);
+        memcpy(out->vendor, pc->p[0].vendor_id.ptr, 16);
+        memcpy(out->class_id, pc->p[0].class_id.ptr, 16);
+        out->seq = pc->env.seq;
+        for (size_t c = 0; c < pc->env.n_components && r == DSUIT_TXR_OK;
+             c++) {
+            const uint8_t *d = param_digest(&pc->p[c]);
+            int seen = 0;
+            if (d == NULL ||
+                !(pc->p[c].set & (1u << DSUIT_SUIT_PARAM_IMAGE_SIZE)))
+                continue;
+            for (size_t k = 0; k < out->n_images; k++)
+                seen |= memcmp(out->images[k].digest, d, 32) == 0;
+            if (seen)
+                continue;
+            if (out->n_images == DSUIT_TX_MAX_IMAGES) {
+                r = DSUIT_TXR_CHUNKS_INCONSISTENT;
+                break;
+            }
+            if (pc->p[c].image_size > l->genesis->policy.max_image_size) {
+                r = DSUIT_TXR_IMAGE_TOO_LARGE;
+                break;
+            }
+            memcpy(out->images[out->n_images].digest, d, 32);
+            out->images[out->n_images].size = pc->p[c].image_size;
+            out->n_images++;
+        }
+        if (r == DSUIT_TXR_OK && out->n_images == 0)
+            r = DSUIT_TXR_CHUNKS_INCONSISTENT; /* nothing to store */
+    }
+    dsuit_store_abort(a.txn);
+    free(pc);
+    return r;
 }
 
 static int apply_register_device(dsuit__apply_t *a, const dsuit_tx_t *t,

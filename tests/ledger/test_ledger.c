@@ -327,9 +327,61 @@ static void ledger_verify_replays_and_detects_tampering(void **state)
     lfx_open(f);
 }
 
+/* The registration node's pre-check gives the verdict the ledger will
+ * give, without writing, and lists the images to upload. */
+static void ledger_check_publish_agrees_with_the_ledger(void **state)
+{
+    lfx_t *f = *state;
+    dsuit_key_t author, stranger;
+    uint8_t env[2048], tx[4096], digest[32];
+    size_t n, len;
+    dsuit_publish_check_t pc;
+    uint64_t height;
+
+    assert_int_equal(dsuit_key_generate(DSUIT_KEY_P256, &author), DSUIT_OK);
+    assert_int_equal(dsuit_key_generate(DSUIT_KEY_P256, &stranger), DSUIT_OK);
+    memset(digest, 0x42, 32);
+    /* Before registration: unknown author, as the ledger would say. */
+    n = lfx_make_envelope(&author, 3, digest, 700000, env, sizeof env);
+    assert_int_equal(dsuit_ledger_check_publish(f->l, env, n, &pc),
+                     DSUIT_TXR_UNKNOWN_AUTHOR);
+    len = lfx_tx_register_author(f, &author, f->reg, 2, NULL, 0, tx,
+                                 sizeof tx);
+    assert_int_equal(lfx_commit1(f, tx, len), DSUIT_TXR_OK);
+    height = dsuit_ledger_height(f->l);
+    assert_int_equal(dsuit_ledger_check_publish(f->l, env, n, &pc),
+                     DSUIT_TXR_OK);
+    assert_int_equal(pc.seq, 3);
+    assert_int_equal(pc.n_images, 1);
+    assert_int_equal(pc.images[0].size, 700000);
+    assert_memory_equal(pc.images[0].digest, digest, 32);
+    assert_memory_equal(pc.vendor, lfx_vendor, 16);
+    /* Nothing was written. */
+    assert_int_equal(dsuit_ledger_height(f->l), height);
+    /* A stranger's signature; an image over the policy's maximum. */
+    n = lfx_make_envelope(&stranger, 3, digest, 700000, env, sizeof env);
+    assert_int_equal(dsuit_ledger_check_publish(f->l, env, n, &pc),
+                     DSUIT_TXR_UNKNOWN_AUTHOR);
+    n = lfx_make_envelope(&author, 4, digest, 200u * 1024 * 1024, env,
+                          sizeof env);
+    assert_int_equal(dsuit_ledger_check_publish(f->l, env, n, &pc),
+                     DSUIT_TXR_IMAGE_TOO_LARGE);
+    /* After a publish of sequence 3: rollback for 3 and below. */
+    len = lfx_tx_publish(f, &author, 3, 600000, tx, sizeof tx);
+    assert_int_equal(lfx_commit1(f, tx, len), DSUIT_TXR_OK);
+    n = lfx_make_envelope(&author, 3, digest, 700000, env, sizeof env);
+    assert_int_equal(dsuit_ledger_check_publish(f->l, env, n, &pc),
+                     DSUIT_TXR_ROLLBACK);
+    /* Malformed input. */
+    assert_int_equal(dsuit_ledger_check_publish(f->l, env, 10, &pc),
+                     DSUIT_TXR_SUIT_AUTH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            ledger_check_publish_agrees_with_the_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(
             ledger_starts_at_height_zero_with_the_genesis_state, setup,
             teardown),
