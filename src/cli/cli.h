@@ -42,13 +42,17 @@
  * command's own name, so getopt_long() works on them unchanged. Each returns
  * a DSUIT_EXIT_* code.
  */
+int cmd_author(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_devnet(int argc, char **argv);
 int cmd_genesis(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_node(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+int cmd_tx(int argc, char **argv);
 
 /* ---- messages ------------------------------------------------------------ */
 

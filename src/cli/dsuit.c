@@ -30,7 +30,11 @@ static const struct cli_command commands[] = {
     {"manifest", cmd_manifest,
      "create, sign, verify and inspect SUIT manifests"},
     {"node", cmd_node, "set up and run a validator node"},
+    {"publish", cmd_publish, "publish signed firmware through a node"},
     {"genesis", cmd_genesis, "write or show the genesis that founds a chain"},
+    {"author", cmd_author, "register, revoke or re-key an author on a chain"},
+    {"tx", cmd_tx, "sign, show and submit ledger transactions"},
+    {"devnet", cmd_devnet, "run a local test network of validator nodes"},
     {"ledger", cmd_ledger, "verify a ledger folder or show its contents"},
     {"demo", cmd_demo, "sign and verify a firmware image, with timings"},
 };

@@ -38,36 +38,6 @@
 
 #define PEER_SKEW_MS 30000
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[p[i] >> 4];
-        out[2 * i + 1] = d[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-    if (strlen(s) != 2 * n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1)
-            return 0;
-        out[i] = (uint8_t)v;
-    }
-    return 1;
-}
-
 /* UUID text (8-4-4-4-12) or 32 hex digits. */
 static int parse_uuid(const char *s, uint8_t out[16])
 {
@@ -81,13 +51,13 @@ static int parse_uuid(const char *s, uint8_t out[16])
         h[k++] = *s;
     }
     h[k] = '\0';
-    return *s == '\0' && unhex(h, out, 16);
+    return *s == '\0' && node_unhex(h, out, 16);
 }
 
 static void uuid_text(const uint8_t u[16], char out[37])
 {
     char h[33];
-    hex(u, 16, h);
+    node_hex(u, 16, h);
     snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16,
              h + 20);
 }
@@ -132,7 +102,7 @@ static void tx_accepted(dsuit_http_response_t *r, const uint8_t id[32],
                         const char *status)
 {
     char h[65];
-    hex(id, 32, h);
+    node_hex(id, 32, h);
     json_reply(r, 202, json_pack("{s:s, s:s}", "id", h, "status", status));
 }
 
@@ -186,7 +156,7 @@ static void post_tx(dsuit_node_t *n, const dsuit_http_request_t *req,
         node_peer_url(n, st.leader - 1, url, sizeof url);
         strncat(url, path, sizeof url - strlen(url) - 1);
         if (dsuit_peer_sign(&n->key, n->index, n->g->hash, "POST", path,
-                            req->body, req->body_len, now_ms(),
+                            req->body, req->body_len, node_now_ms(),
                             hdr) != DSUIT_OK) {
             dsuit_http_json_error(r, 500, "internal", "cannot sign");
             return;
@@ -223,13 +193,21 @@ static void get_tx(dsuit_node_t *n, const char *idhex,
     char h[65];
     int rc;
 
-    if (!unhex(idhex, id, 32)) {
+    if (!node_unhex(idhex, id, 32)) {
         dsuit_http_json_error(r, 400, "bad-request",
                               "a tx id is 64 hex digits");
         return;
     }
-    hex(id, 32, h);
+    node_hex(id, 32, h);
     node_status(n, &st);
+    /* Pending first: a transaction refused once (say, too few signatures)
+     * and submitted again under the same id must not show its old
+     * verdict while the new submission waits for a block. */
+    if (node_pending(n, id)) {
+        json_reply(r, 200, json_pack("{s:s, s:s}", "id", h, "status",
+                                     "pending"));
+        return;
+    }
     rc = dsuit_store_begin(dsuit_ledger_store(n->ledger), 0, &t);
     if (rc != DSUIT_OK) {
         dsuit_http_json_error(r, 500, "storage", dsuit_strerror(rc));
@@ -264,11 +242,6 @@ static void get_tx(dsuit_node_t *n, const char *idhex,
         return;
     }
     dsuit_store_abort(t);
-    if (node_pending(n, id)) {
-        json_reply(r, 200, json_pack("{s:s, s:s}", "id", h, "status",
-                                     "pending"));
-        return;
-    }
     dsuit_http_json_error(r, 404, "not-found", "no such transaction");
 }
 
@@ -348,11 +321,11 @@ static void get_block(dsuit_node_t *n, uint64_t h,
         dsuit_http_json_error(r, 500, "storage", "stored block is damaged");
         return;
     }
-    hex(b.hash, 32, hh);
-    hex(b.header.prev_hash, 32, ph);
-    hex(b.header.tx_root, 32, tr);
-    hex(b.header.mlog_root, 32, mr);
-    hex(b.header.state_root, 32, sr);
+    node_hex(b.hash, 32, hh);
+    node_hex(b.header.prev_hash, 32, ph);
+    node_hex(b.header.tx_root, 32, tr);
+    node_hex(b.header.mlog_root, 32, mr);
+    node_hex(b.header.state_root, 32, sr);
     txs = json_array();
     dsuit_block_iter_init(&it, &b);
     while (dsuit_block_next_tx(&it, &tx, &tl, &result) == DSUIT_OK) {
@@ -360,10 +333,10 @@ static void get_block(dsuit_node_t *n, uint64_t h,
         char id[65] = "";
         uint8_t raw[32];
         if (dsuit_tx_decode(tx, tl, &t) == DSUIT_OK) {
-            hex(t.id, 32, id);
+            node_hex(t.id, 32, id);
         } else {
             dsuit_sha256(tx, tl, raw);
-            hex(raw, 32, id);
+            node_hex(raw, 32, id);
         }
         json_array_append_new(txs, json_pack("{s:s, s:s}", "id", id, "result",
                                              dsuit_txr_name((int)result)));
@@ -441,7 +414,7 @@ static int visit_author(void *arg, const uint8_t *k, size_t kl,
         json_decref(classes);
         return 0;
     }
-    hex(k, 32, id);
+    node_hex(k, 32, id);
     uuid_text(a.vendor, vendor);
     for (size_t i = 0; i < a.n_classes; i++) {
         char c[37];
@@ -491,10 +464,10 @@ static int visit_manifest(void *arg, const uint8_t *k, size_t kl,
     if ((f->have_vendor && memcmp(m.vendor, f->vendor, 16) != 0) ||
         (f->have_class && memcmp(m.class_id, f->klass, 16) != 0))
         return 0;
-    hex(k, 32, digest);
+    node_hex(k, 32, digest);
     uuid_text(m.vendor, vendor);
     uuid_text(m.class_id, klass);
-    hex(m.author, 32, author);
+    node_hex(m.author, 32, author);
     json_array_append_new(
         f->list,
         json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I}", "digest", digest,
@@ -614,7 +587,7 @@ static void get_proof(dsuit_node_t *n, const char *dhex,
     uint64_t h;
     int rc;
 
-    if (!unhex(dhex, digest, 32)) {
+    if (!node_unhex(dhex, digest, 32)) {
         dsuit_http_json_error(r, 400, "bad-request",
                               "a manifest digest is 64 hex digits");
         return;
@@ -710,10 +683,10 @@ static void get_evidence(dsuit_node_t *n, dsuit_http_response_t *r)
     for (size_t i = 0; i < n->n_evidence; i++) {
         const node_evidence_t *e = &n->evidence[i];
         char a[65], b[65], sa[2 * DSUIT_SIG_LEN + 1], sb[2 * DSUIT_SIG_LEN + 1];
-        hex(e->hash_a, 32, a);
-        hex(e->hash_b, 32, b);
-        hex(e->sig_a, DSUIT_SIG_LEN, sa);
-        hex(e->sig_b, DSUIT_SIG_LEN, sb);
+        node_hex(e->hash_a, 32, a);
+        node_hex(e->hash_b, 32, b);
+        node_hex(e->sig_a, DSUIT_SIG_LEN, sa);
+        node_hex(e->sig_b, DSUIT_SIG_LEN, sb);
         json_array_append_new(
             list, json_pack("{s:I, s:s, s:[s,s], s:[s,s]}", "height",
                             (json_int_t)e->height, "validator",
@@ -774,7 +747,7 @@ static void get_metrics(dsuit_node_t *n, dsuit_http_response_t *r)
 static int peer_ok(dsuit_node_t *n, const dsuit_http_request_t *req,
                    dsuit_http_response_t *r, uint64_t *index)
 {
-    int rc = dsuit_peer_verify(n->guard, n->g, req, now_ms(), PEER_SKEW_MS,
+    int rc = dsuit_peer_verify(n->guard, n->g, req, node_now_ms(), PEER_SKEW_MS,
                                index);
     if (rc == DSUIT_E_LIMIT) {
         dsuit_http_json_error(r, 503, "busy",
@@ -873,6 +846,23 @@ void node_api_handle(void *arg, const dsuit_http_request_t *req,
         if (!get)
             goto method;
         get_proof(n, p + 10, r);
+    } else if (strcmp(p, "/v1/publish") == 0) {
+        if (!post)
+            goto method;
+        node_publish_begin(n, req, r);
+    } else if (strncmp(p, "/v1/uploads/", 12) == 0) {
+        node_publish_upload(n, p + 12, req, r);
+    } else if (strncmp(p, "/v1/images/", 11) == 0) {
+        if (!get)
+            goto method;
+        node_image_get(n, p + 11, req, r);
+    } else if (strcmp(p, "/v1/store") == 0) {
+        if (!get)
+            goto method;
+        node_store_status(n, r);
+    } else if (strncmp(p, "/internal/v1/chunks/", 20) == 0) {
+        if (peer_ok(n, req, r, &from))
+            node_chunk_route(n, p + 20, req, r);
     } else if (strcmp(p, "/v1/evidence") == 0) {
         if (!get)
             goto method;

@@ -46,13 +46,6 @@
 #define NODE_EXIT_OK   0
 #define NODE_EXIT_FAIL 1
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void node_log(dsuit_node_t *n, const char *level, const char *module,
               const char *fmt, ...)
 {
@@ -73,12 +66,6 @@ void node_log(dsuit_node_t *n, const char *level, const char *module,
     funlockfile(f);
     fflush(f);
     va_end(ap);
-}
-
-static void hex8(const uint8_t *p, char out[17])
-{
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", p[i]);
 }
 
 /* ---- mempool --------------------------------------------------------- */
@@ -435,7 +422,7 @@ static int fsm_apply(void *arg, const uint8_t *block, size_t len)
     pthread_rwlock_wrlock(&n->mlog_lock);
     rc = dsuit_ledger_apply(n->ledger, block, len, &info);
     pthread_rwlock_unlock(&n->mlog_lock);
-    hex8(b.hash, h8);
+    node_hex(b.hash, 8, h8);
     if (rc != DSUIT_OK) {
         node_log(n, "warn", "ledger",
                  "refused block height=%llu hash=%s proposer=%llu reason=\"%s\"",
@@ -452,12 +439,15 @@ static int fsm_apply(void *arg, const uint8_t *block, size_t len)
                  "applied block height=%llu hash=%s txs=%zu ok=%zu",
                  (unsigned long long)info.height, h8, info.n_txs, info.n_ok);
     pool_remove_block(n, &b);
-    n->last_block_ms = now_ms();
+    n->last_block_ms = node_now_ms();
     pthread_mutex_lock(&n->mu);
     n->st.height = info.height;
     n->st.blocks_applied++;
     pthread_mutex_unlock(&n->mu);
-    vote_for(n, info.height, info.hash);
+    /* A block that publishes firmware gets this node's vote only once its
+     * images have been checked (validation.c). */
+    if (!node_check_block(n, &b))
+        vote_for(n, info.height, info.hash);
     return DSUIT_OK;
 }
 
@@ -565,7 +555,7 @@ static void propose(dsuit_node_t *n)
     size_t *lens = NULL, k;
     uint8_t *block = NULL;
     size_t blen;
-    uint64_t now = now_ms();
+    uint64_t now = node_now_ms();
     int rc;
 
     if (n->proposing || !dsuit_consensus_is_leader(n->cons))
@@ -630,19 +620,22 @@ static void refresh_status(dsuit_node_t *n)
 static void on_tick(uv_timer_t *t)
 {
     dsuit_node_t *n = t->data;
-    static unsigned ticks;
     drain_votes(n);
+    node_checks_drain(n, vote_for);
     refresh_status(n);
     if (!n->stopping)
         propose(n);
-    if (++ticks % 10 == 0)
+    if (++n->ticks % 10 == 0)
         resend_votes(n);
+    if (n->ticks % 100 == 0)
+        node_uploads_expire(n, node_now_ms());
 }
 
 static void on_wake(uv_async_t *a)
 {
     dsuit_node_t *n = a->data;
     drain_votes(n);
+    node_checks_drain(n, vote_for);
 }
 
 /* ---- gossip thread ---------------------------------------------------- */
@@ -674,7 +667,7 @@ static void *gossip_main(void *arg)
             node_peer_url(n, i, url, sizeof url);
             strncat(url, m->path, sizeof url - strlen(url) - 1);
             if (dsuit_peer_sign(&n->key, n->index, n->g->hash, "POST",
-                                m->path, m->body, m->len, now_ms(),
+                                m->path, m->body, m->len, node_now_ms(),
                                 hdr) != DSUIT_OK)
                 continue;
             headers[0] = hdr[0];
@@ -823,6 +816,17 @@ static int node_open(dsuit_node_t *n, const dsuit_node_opts_t *o)
         return NODE_EXIT_FAIL;
     }
     n->index = (uint64_t)idx;
+    rc = dsuit_chunks_open(n->dir, &n->chunks);
+    if (rc != DSUIT_OK) {
+        node_log(n, "error", MODULE_NODE, "cannot open the chunk store in '%s'",
+                 n->dir);
+        return NODE_EXIT_FAIL;
+    }
+    n->key_ids = malloc(n->g->n_validators * sizeof *n->key_ids);
+    if (n->key_ids == NULL)
+        return NODE_EXIT_FAIL;
+    for (size_t i = 0; i < n->g->n_validators; i++)
+        memcpy(n->key_ids[i], n->g->validators[i].key_id, 32);
     {
         /* Votes of the recent past are gone with the process; the
          * certificates are not. Resume the certified height from them. */
@@ -864,6 +868,7 @@ int dsuit_node_run(const dsuit_node_opts_t *o)
     n->opts.log = o->log;
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->gossip_cv, NULL);
+    pthread_cond_init(&n->check_cv, NULL);
     pthread_rwlock_init(&n->mlog_lock, NULL);
     n->st.role = "unavailable";
     exit_code = node_open(n, o);
@@ -915,12 +920,17 @@ int dsuit_node_run(const dsuit_node_opts_t *o)
     memset(&ho, 0, sizeof ho);
     ho.host = n->g->validators[n->index].host;
     ho.port = n->g->validators[n->index].http_port;
+    /* Images arrive whole (PUT /v1/uploads): room for the largest the
+     * policy allows. */
     ho.max_body = NODE_MAX_TX_BYTES;
+    if (n->g->policy.max_image_size + 65536 > ho.max_body)
+        ho.max_body = (size_t)n->g->policy.max_image_size + 65536;
     ho.timeout_s = 10;
     if (rc == DSUIT_OK)
         rc = dsuit_http_server_start(&ho, node_api_handle, n, &n->http);
     if (rc != DSUIT_OK) {
-        node_log(n, "error", "http", "cannot listen on %s:%u reason=\"%s\"",
+        node_log(n, "error", "http",
+                 "cannot listen on %s:%u (is the port in use?) reason=\"%s\"",
                  ho.host, (unsigned)ho.port, dsuit_strerror(rc));
         n->stopping = 1;
         dsuit_consensus_stop(n->cons, on_consensus_stopped, n);
@@ -928,6 +938,7 @@ int dsuit_node_run(const dsuit_node_opts_t *o)
         goto out_loop;
     }
     pthread_create(&n->gossip, NULL, gossip_main, n);
+    node_checker_start(n);
     uv_timer_start(&n->tick, on_tick, n->opts.block_interval_ms,
                    n->opts.block_interval_ms);
     node_log(n, "info", MODULE_NODE,
@@ -944,6 +955,7 @@ int dsuit_node_run(const dsuit_node_opts_t *o)
     pthread_cond_signal(&n->gossip_cv);
     pthread_mutex_unlock(&n->mu);
     pthread_join(n->gossip, NULL);
+    node_checker_stop(n);
     node_log(n, "info", MODULE_NODE, "stopped height=%llu",
              (unsigned long long)dsuit_ledger_height(n->ledger));
 out_loop:
@@ -952,6 +964,13 @@ out:
     dsuit_http_server_stop(n->http);
     dsuit_peer_guard_free(n->guard);
     dsuit_ledger_close(n->ledger);
+    dsuit_chunks_close(n->chunks);
+    free(n->key_ids);
+    for (size_t i = 0; i < NODE_MAX_UPLOADS; i++) {
+        free(n->uploads[i].envelope);
+        for (size_t k = 0; k < DSUIT_TX_MAX_IMAGES; k++)
+            free(n->uploads[i].chunks[k]);
+    }
     dsuit_key_wipe(&n->key);
     for (size_t i = 0; i < n->n_pool; i++)
         free(n->pool[i].tx);
@@ -968,6 +987,7 @@ out:
         close(n->lock_fd);
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->gossip_cv);
+    pthread_cond_destroy(&n->check_cv);
     pthread_rwlock_destroy(&n->mlog_lock);
     free(n);
     return exit_code;

@@ -21,6 +21,7 @@
 
 #include "consensus/consensus.h"
 #include "dsuit/cert.h"
+#include "dsuit/chunk.h"
 #include "dsuit/genesis.h"
 #include "dsuit/ledger.h"
 #include "net/http/peer_auth.h"
@@ -71,6 +72,40 @@ typedef struct {
     uint8_t sig_a[DSUIT_SIG_LEN], sig_b[DSUIT_SIG_LEN];
 } node_evidence_t;
 
+/* An upload in progress (registration.c): the checked envelope and the
+ * images still to come. */
+#define NODE_MAX_UPLOADS 16
+typedef struct {
+    int used;
+    char id[33];           /* 16 random bytes in hex */
+    uint64_t expires_ms;
+    uint8_t *envelope;
+    size_t envelope_len;
+    dsuit_publish_check_t check;
+    int have[DSUIT_TX_MAX_IMAGES];
+    uint8_t (*chunks[DSUIT_TX_MAX_IMAGES])[32]; /* chunk digests per image */
+    size_t n_chunks[DSUIT_TX_MAX_IMAGES];
+} node_upload_t;
+
+/* An image a block's publish names, for checking before the vote. */
+typedef struct {
+    uint8_t digest[32];
+    uint64_t size, chunk_size;
+    uint8_t (*chunks)[32];
+    size_t n_chunks;
+} node_image_t;
+
+/* A block waiting for its images to be checked before this node votes
+ * (validation.c). */
+typedef struct node_check {
+    struct node_check *next;
+    uint64_t height;
+    uint8_t hash[32];
+    node_image_t *images;
+    size_t n_images;
+    int ok; /* result, set by the checker */
+} node_check_t;
+
 /* Outgoing message for the gossip thread. */
 typedef struct node_msg {
     struct node_msg *next;
@@ -108,6 +143,7 @@ typedef struct dsuit_node {
     int stopping;
     int proposing;        /* a block of ours is in flight */
     uint64_t last_block_ms;
+    unsigned ticks;
 
     /* The ledger's manifest log tree is appended to by the loop (apply,
      * propose) and read by HTTP threads (proofs): writers hold this for
@@ -133,6 +169,18 @@ typedef struct dsuit_node {
 
     dsuit_http_server_t *http;
     dsuit_peer_guard_t *guard;
+
+    dsuit_chunks_t *chunks;
+    uint8_t (*key_ids)[32]; /* validators' key ids, genesis order */
+    node_upload_t uploads[NODE_MAX_UPLOADS]; /* [mu] */
+
+    /* Image checks before voting (validation.c): the loop queues blocks,
+     * the checker thread answers in `checked`, the loop votes. */
+    pthread_t checker;
+    pthread_cond_t check_cv;
+    node_check_t *to_check; /* [mu] */
+    node_check_t *checked;  /* [mu] */
+    int checker_stop;       /* [mu] */
 } dsuit_node_t;
 
 /** Log one event: time, level, module, message, key=value details. */
@@ -160,5 +208,69 @@ void node_peer_url(const dsuit_node_t *n, size_t i, char *out, size_t cap);
 /* HTTP routes (api.c). */
 void node_api_handle(void *arg, const dsuit_http_request_t *req,
                      dsuit_http_response_t *resp);
+
+/* ---- registration.c: the publish flow ----------------------------------- */
+
+/** POST /v1/publish: check the envelope, open an upload. */
+void node_publish_begin(dsuit_node_t *n, const dsuit_http_request_t *req,
+                        dsuit_http_response_t *r);
+/** PUT /v1/uploads/{id}/{image}: take an image, place its chunks, and
+ * submit the publish once every image is in. */
+void node_publish_upload(dsuit_node_t *n, const char *rest,
+                         const dsuit_http_request_t *req,
+                         dsuit_http_response_t *r);
+/** Drop uploads older than their deadline. */
+void node_uploads_expire(dsuit_node_t *n, uint64_t now_ms);
+
+/* ---- retrieval.c: chunks between nodes, whole images -------------------- */
+
+/** Read a chunk, locally or from the validators that hold it (rendezvous
+ * order), checking its hash; a good copy fetched from a peer is kept if
+ * this node is one of its holders. out is malloc'd.
+ * Errors: DSUIT_E_NOTFOUND (no holder has a good copy), DSUIT_E_NOMEM. */
+int node_chunk_fetch(dsuit_node_t *n, const uint8_t digest[32],
+                     uint64_t max_len, uint8_t **out, size_t *out_len);
+
+/** Send a chunk to validator i (PUT /internal/v1/chunks/{digest}, signed).
+ * Errors: DSUIT_E_IO (no answer or refused). */
+int node_chunk_push(dsuit_node_t *n, size_t i, const uint8_t digest[32],
+                    const uint8_t *data, size_t len);
+
+/** Is validator i among the holders of this chunk? */
+int node_holds(const dsuit_node_t *n, const uint8_t digest[32], size_t i);
+
+/** GET/PUT /internal/v1/chunks/{digest} (already authenticated). */
+void node_chunk_route(dsuit_node_t *n, const char *hexdigest,
+                      const dsuit_http_request_t *req,
+                      dsuit_http_response_t *r);
+
+/** GET /v1/images/{digest}: the whole image, assembled and verified. */
+void node_image_get(dsuit_node_t *n, const char *hexdigest,
+                    const dsuit_http_request_t *req,
+                    dsuit_http_response_t *r);
+
+/** GET /v1/store: chunks held, bytes. */
+void node_store_status(dsuit_node_t *n, dsuit_http_response_t *r);
+
+/* ---- validation.c: checking images before voting ------------------------ */
+
+/** Start and stop the checker thread. */
+int node_checker_start(dsuit_node_t *n);
+void node_checker_stop(dsuit_node_t *n);
+
+/** Having applied a block: if it holds applied publishes, queue their
+ * images for checking and return 1 (the vote waits); else return 0. */
+int node_check_block(dsuit_node_t *n, const dsuit_block_t *b);
+
+/** Loop thread: collect finished checks; `vote` is called for each block
+ * whose images all check out. */
+void node_checks_drain(dsuit_node_t *n,
+                       void (*vote)(dsuit_node_t *n, uint64_t height,
+                                    const uint8_t hash[32]));
+
+/* ---- helpers shared by the route files ---------------------------------- */
+uint64_t node_now_ms(void);
+void node_hex(const uint8_t *p, size_t n, char *out);
+int node_unhex(const char *s, uint8_t *out, size_t n);
 
 #endif /* DSUIT_NODE_INT_H */
