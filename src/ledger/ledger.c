@@ -13,7 +13,8 @@
  *   "time"        8 bytes BE, time of the last block (ms)
  *
  * Roots of a block (all recomputed by every node):
- *   tx-root     RFC 9162 root over the leaf hashes of the tx ids, in order
+ *   tx-root     RFC 9162 root over leaves (tx id || result, 8 bytes BE),
+ *               in block order: the block hash covers every result
  *   mlog        size and root of the manifest log after the block
  *   state-root  SHA-256(previous state root || SHA-256(changes))
  */
@@ -274,7 +275,14 @@ static int run_txs(dsuit__apply_t *a, const uint8_t *const *txs,
             goto out;
         }
         results[i] = (uint64_t)r;
-        rc = dsuit_merkle_leaf_hash(id, 32, leaf);
+        /* The leaf names the transaction and what became of it, so the
+         * block hash (and every certificate) covers the results too. */
+        {
+            uint8_t entry[40];
+            memcpy(entry, id, 32);
+            dsuit_store_u64_key((uint64_t)r, entry + 32);
+            rc = dsuit_merkle_leaf_hash(entry, sizeof entry, leaf);
+        }
         if (rc == DSUIT_OK)
             rc = dsuit_merkle_tree_append(txt, leaf);
         if (rc != DSUIT_OK)

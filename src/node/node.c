@@ -248,6 +248,7 @@ static void take_vote(dsuit_node_t *n, const node_vote_in_t *v)
     pthread_mutex_lock(&n->mu);
     if (v->height > n->st.peer_height[v->index])
         n->st.peer_height[v->index] = v->height;
+    n->peer_seen_ms[v->index] = node_now_ms();
     pthread_mutex_unlock(&n->mu);
     s = slot_for(n, v->height, 1);
     if (s == NULL)
@@ -544,7 +545,10 @@ static void proposed(void *arg, int status)
 {
     dsuit_node_t *n = arg;
     n->proposing = 0;
-    if (status != DSUIT_OK && status != DSUIT_E_REJECTED)
+    /* Losing leadership while a block is in flight (also on the way out)
+     * is normal; its transactions stay pending for the next leader. */
+    if (status != DSUIT_OK && status != DSUIT_E_REJECTED &&
+        status != DSUIT_E_NOTLEADER && !n->stopping)
         node_log(n, "warn", "consensus", "proposal not applied reason=\"%s\"",
                  dsuit_strerror(status));
 }
@@ -939,6 +943,7 @@ int dsuit_node_run(const dsuit_node_opts_t *o)
     }
     pthread_create(&n->gossip, NULL, gossip_main, n);
     node_checker_start(n);
+    node_repair_start(n);
     uv_timer_start(&n->tick, on_tick, n->opts.block_interval_ms,
                    n->opts.block_interval_ms);
     node_log(n, "info", MODULE_NODE,
@@ -956,6 +961,7 @@ int dsuit_node_run(const dsuit_node_opts_t *o)
     pthread_mutex_unlock(&n->mu);
     pthread_join(n->gossip, NULL);
     node_checker_stop(n);
+    node_repair_stop(n);
     node_log(n, "info", MODULE_NODE, "stopped height=%llu",
              (unsigned long long)dsuit_ledger_height(n->ledger));
 out_loop:

@@ -124,6 +124,9 @@ typedef struct {
     uint64_t peer_height[NODE_MAX_VALIDATORS]; /* from their votes */
     uint64_t blocks_applied, blocks_rejected;
     uint64_t tx_results[16]; /* by result code */
+    uint64_t chunks_known;    /* chunks of published images (repair.c) */
+    uint64_t chunks_under;    /* ... placed on a validator now unreachable */
+    uint64_t chunks_repaired; /* copies made by repair */
 } node_status_t;
 
 typedef struct dsuit_node {
@@ -176,6 +179,10 @@ typedef struct dsuit_node {
 
     /* Image checks before voting (validation.c): the loop queues blocks,
      * the checker thread answers in `checked`, the loop votes. */
+    uint64_t peer_seen_ms[NODE_MAX_VALIDATORS]; /* [mu] last vote received */
+    pthread_t repairer;
+    int repair_stop; /* [mu] */
+
     pthread_t checker;
     pthread_cond_t check_cv;
     node_check_t *to_check; /* [mu] */
@@ -267,6 +274,13 @@ int node_check_block(dsuit_node_t *n, const dsuit_block_t *b);
 void node_checks_drain(dsuit_node_t *n,
                        void (*vote)(dsuit_node_t *n, uint64_t height,
                                     const uint8_t hash[32]));
+
+/* ---- repair.c: keeping R copies of every chunk ------------------------- */
+
+int node_repair_start(dsuit_node_t *n);
+void node_repair_stop(dsuit_node_t *n);
+/** Has validator i been heard from lately (always true for this node)? */
+int node_peer_reachable(dsuit_node_t *n, size_t i, uint64_t now);
 
 /* ---- helpers shared by the route files ---------------------------------- */
 uint64_t node_now_ms(void);

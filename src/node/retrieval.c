@@ -360,10 +360,15 @@ void node_store_status(dsuit_node_t *n, dsuit_http_response_t *r)
         dsuit_http_json_error(r, 500, "storage", dsuit_strerror(rc));
         return;
     }
-    json_t *j = json_pack("{s:s, s:I, s:I, s:I}", "node",
+    node_status_t st;
+    node_status(n, &st);
+    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "node",
                           n->g->validators[n->index].name, "chunks",
                           (json_int_t)count, "bytes", (json_int_t)bytes,
-                          "replicas", (json_int_t)n->g->policy.replicas);
+                          "replicas", (json_int_t)n->g->policy.replicas,
+                          "published_chunks", (json_int_t)st.chunks_known,
+                          "under_replicated", (json_int_t)st.chunks_under,
+                          "repaired", (json_int_t)st.chunks_repaired);
     s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (s == NULL) {

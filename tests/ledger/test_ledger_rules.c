@@ -2669,8 +2669,8 @@ static void conflicting_transactions_in_one_block(void **state)
 }
 
 /* Header roots of a block with one publish, as the document defines them:
- * tx-root = RFC 9162 root over the tx ids; the manifest log's root over
- * SHA-256(0x00 || Leaf). */
+ * tx-root = RFC 9162 root over (tx id || result as 8 bytes big-endian); the
+ * manifest log's root over SHA-256(0x00 || Leaf). */
 static void header_roots_follow_the_doc(void **state)
 {
     fx_t *f = *state;
@@ -2695,12 +2695,13 @@ static void header_roots_follow_the_doc(void **state)
     assert_int_equal(dsuit_block_decode(blk, blen, &b), DSUIT_OK);
     assert_int_equal(b.header.height, dsuit_ledger_height(f->l) + 1);
     assert_int_equal(b.header.proposer, 2);
-    /* tx root of one leaf: SHA-256(0x00 || id) */
+    /* tx root of one leaf: SHA-256(0x00 || id || result) with result ok */
     {
-        uint8_t in[33];
+        uint8_t in[41];
         in[0] = 0;
         memcpy(in + 1, t.id, 32);
-        dsuit_sha256(in, 33, want);
+        memset(in + 33, 0, 8);
+        dsuit_sha256(in, 41, want);
         assert_memory_equal(b.header.tx_root, want, 32);
     }
     /* manifest digest: SHA-256 of the bstr-wrapped manifest */
