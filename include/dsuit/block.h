@@ -15,6 +15,7 @@
 
 #include "dsuit/crypto.h"
 #include "dsuit/error.h"
+#include "dsuit/ledger_proof.h" /* dsuit_block_header_t and its codec */
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,27 +23,6 @@ extern "C" {
 
 #define DSUIT_BLOCK_SIG_CONTEXT "dsuit-block-v1"
 #define DSUIT_BLOCK_MAX_TXS     4096
-
-typedef struct {
-    uint8_t chain[DSUIT_SHA256_LEN];
-    uint64_t height;
-    uint8_t prev_hash[DSUIT_SHA256_LEN];
-    uint64_t time_ms;
-    uint64_t proposer;
-    uint8_t tx_root[DSUIT_SHA256_LEN];
-    uint64_t mlog_size;
-    uint8_t mlog_root[DSUIT_SHA256_LEN];
-    uint8_t state_root[DSUIT_SHA256_LEN];
-} dsuit_block_header_t;
-
-/** Encode a header deterministically. Errors: DSUIT_E_LIMIT. */
-int dsuit_block_header_encode(const dsuit_block_header_t *h, uint8_t *out,
-                              size_t out_cap, size_t *out_len);
-
-/** Decode a header (deterministic encoding only). Errors: DSUIT_E_INVAL,
- * CBOR errors. */
-int dsuit_block_header_decode(const uint8_t *buf, size_t len,
-                              dsuit_block_header_t *out);
 
 /*
  * A decoded block; pointers point into the decoded buffer. Transactions

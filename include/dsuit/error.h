@@ -59,7 +59,8 @@ extern "C" {
     X(E_FULL, -39, "storage is full (raise the map size)")                   \
     X(E_STORE, -40, "storage failure")                                         \
     X(E_REJECTED, -41, "block rejected")                                      \
-    X(E_NOTLEADER, -42, "this node is not the leader")
+    X(E_NOTLEADER, -42, "this node is not the leader")                        \
+    X(E_STALE, -43, "the certified ledger state is too old")
 
 typedef enum {
 #define DSUIT__ERR_ENUM(name, code, msg) DSUIT_##name = (code),
