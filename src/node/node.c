@@ -723,7 +723,11 @@ static void on_signal(uv_signal_t *s, int signum)
         return;
     n->stopping = 1;
     node_log(n, "info", MODULE_NODE, "stopping signal=%d", signum);
-    /* Stop taking requests first; in-flight handlers only queue work. */
+    /* Stop taking requests first; handlers still running see `quitting`
+     * and stop retrying, so the server's stop waits only for them. */
+    pthread_mutex_lock(&n->mu);
+    n->quitting = 1;
+    pthread_mutex_unlock(&n->mu);
     dsuit_http_server_stop(n->http);
     n->http = NULL;
     uv_timer_stop(&n->tick);

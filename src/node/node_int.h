@@ -77,6 +77,7 @@ typedef struct {
 #define NODE_MAX_UPLOADS 16
 typedef struct {
     int used;
+    int busy;              /* a PUT owns it: not expired, not shared [mu] */
     char id[33];           /* 16 random bytes in hex */
     uint64_t expires_ms;
     uint8_t *envelope;
@@ -182,6 +183,8 @@ typedef struct dsuit_node {
     uint64_t peer_seen_ms[NODE_MAX_VALIDATORS]; /* [mu] last vote received */
     pthread_t repairer;
     int repair_stop; /* [mu] */
+    int quitting;    /* [mu] set before the HTTP server stops: handlers
+                      * that wait or retry give up */
 
     pthread_t checker;
     pthread_cond_t check_cv;

@@ -24,7 +24,9 @@
  * content-addressed, storing one twice is a no-op). Uploads expire after
  * UPLOAD_TTL_MS.
  */
+#define _DEFAULT_SOURCE /* usleep */
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +50,8 @@ void node_uploads_expire(dsuit_node_t *n, uint64_t now)
 {
     pthread_mutex_lock(&n->mu);
     for (size_t i = 0; i < NODE_MAX_UPLOADS; i++) {
-        if (n->uploads[i].used && n->uploads[i].expires_ms < now)
+        if (n->uploads[i].used && !n->uploads[i].busy &&
+            n->uploads[i].expires_ms < now)
             free_upload(&n->uploads[i]);
     }
     pthread_mutex_unlock(&n->mu);
@@ -169,6 +172,61 @@ static size_t place_chunk(dsuit_node_t *n, const uint8_t digest[32],
 }
 
 /* Build and submit the publish transaction of a complete upload. */
+#define SUBMIT_TRY_MS 10000 /* an election takes a few seconds at most */
+
+/*
+ * Submit where any transaction goes: the leader's mempool, or through this
+ * node's own API, which forwards to the leader. While there is no leader
+ * (an election) the answer is 503: try again for up to SUBMIT_TRY_MS, so
+ * that an author's upload is not lost to a leader change.
+ */
+static int submit_retrying(dsuit_node_t *n, const uint8_t *tx, size_t tl,
+                           const uint8_t id[32])
+{
+    const uint64_t until = node_now_ms() + SUBMIT_TRY_MS;
+    long status = 0;
+    int rc, tries = 0, quit;
+
+    for (;;) {
+        node_status_t st;
+        tries++;
+        status = 0;
+        node_status(n, &st);
+        if (st.role != NULL && strcmp(st.role, "leader") == 0) {
+            rc = node_submit(n, tx, tl, id);
+            if (rc == DSUIT_E_EXISTS)
+                rc = DSUIT_OK;
+        } else {
+            char url[512];
+            uint8_t *resp = NULL;
+            size_t rl;
+            const char *headers[] = {"Content-Type: application/cbor", NULL};
+            node_peer_url(n, n->index, url, sizeof url);
+            strncat(url, "/v1/tx", sizeof url - strlen(url) - 1);
+            rc = dsuit_http_request("POST", url, headers, tx, tl, 10000,
+                                    &status, &resp, &rl, 64 * 1024);
+            free(resp);
+            if (rc == DSUIT_OK && status != 202)
+                rc = DSUIT_E_IO;
+        }
+        /* A refusal (4xx) will not change; no leader or no answer may. */
+        if (rc == DSUIT_OK || (status >= 400 && status < 500) ||
+            node_now_ms() >= until)
+            break;
+        pthread_mutex_lock(&n->mu);
+        quit = n->quitting;
+        pthread_mutex_unlock(&n->mu);
+        if (quit)
+            break;
+        usleep(200 * 1000);
+    }
+    if (rc != DSUIT_OK)
+        node_log(n, "warn", "publish",
+                 "could not submit the publish tries=%d status=%ld err=%s",
+                 tries, status, dsuit_strerror(rc));
+    return rc;
+}
+
 static int submit_publish(dsuit_node_t *n, node_upload_t *u, uint8_t id[32])
 {
     dsuit_tx_image_in_t in[DSUIT_TX_MAX_IMAGES];
@@ -207,35 +265,16 @@ static int submit_publish(dsuit_node_t *n, node_upload_t *u, uint8_t id[32])
     if (rc != DSUIT_OK)
         goto out;
     memcpy(id, t.id, 32);
-    {
-        /* Submit where any transaction goes: the leader's mempool, or
-         * through this node's own API, which forwards to the leader. */
-        node_status_t st;
-        node_status(n, &st);
-        if (st.role != NULL && strcmp(st.role, "leader") == 0) {
-            rc = node_submit(n, tx, tl, t.id);
-            if (rc == DSUIT_E_EXISTS)
-                rc = DSUIT_OK;
-        } else {
-            char url[512];
-            long status = 0;
-            uint8_t *resp = NULL;
-            size_t rl;
-            const char *headers[] = {"Content-Type: application/cbor", NULL};
-            node_peer_url(n, n->index, url, sizeof url);
-            strncat(url, "/v1/tx", sizeof url - strlen(url) - 1);
-            rc = dsuit_http_request("POST", url, headers, tx, tl, 10000,
-                                    &status, &resp, &rl, 64 * 1024);
-            free(resp);
-            if (rc == DSUIT_OK && status != 202)
-                rc = DSUIT_E_IO;
-        }
-    }
+    rc = submit_retrying(n, tx, tl, t.id);
 out:
     free(body);
     free(tx);
     return rc;
 }
+
+static int put_image(dsuit_node_t *n, node_upload_t *u, unsigned long idx,
+                     const dsuit_http_request_t *req,
+                     dsuit_http_response_t *r);
 
 void node_publish_upload(dsuit_node_t *n, const char *rest,
                          const dsuit_http_request_t *req,
@@ -246,10 +285,7 @@ void node_publish_upload(dsuit_node_t *n, const char *rest,
     unsigned long idx;
     char *end;
     node_upload_t *u = NULL;
-    uint64_t chunk = n->g->policy.chunk_size;
-    uint8_t digest[32], (*chunks)[32] = NULL;
-    size_t n_chunks, min_copies = SIZE_MAX;
-    int complete = 1, rc;
+    int busy;
 
     if (strcmp(req->method, "PUT") != 0) {
         dsuit_http_json_error(r, 405, "method-not-allowed", "PUT the image");
@@ -266,35 +302,69 @@ void node_publish_upload(dsuit_node_t *n, const char *rest,
         dsuit_http_json_error(r, 404, "not-found", "no such upload");
         return;
     }
+    /* The PUT owns the upload until it answers: expiry and other PUTs
+     * leave it alone, so its fields can be read without the lock. */
     pthread_mutex_lock(&n->mu);
     for (size_t i = 0; i < NODE_MAX_UPLOADS && u == NULL; i++) {
         if (n->uploads[i].used && strcmp(n->uploads[i].id, id) == 0)
             u = &n->uploads[i];
     }
+    busy = u != NULL && u->busy;
+    if (u != NULL && !busy)
+        u->busy = 1;
     pthread_mutex_unlock(&n->mu);
-    if (u == NULL || idx >= u->check.n_images) {
+    if (busy) {
+        dsuit_http_json_error(r, 409, "upload-busy",
+                              "another request is storing an image of this "
+                              "upload; try again when it has finished");
+        return;
+    }
+    if (u == NULL) {
         dsuit_http_json_error(r, 404, "not-found",
                               "no such upload (or it expired)");
         return;
+    }
+    if (!put_image(n, u, idx, req, r)) {
+        pthread_mutex_lock(&n->mu);
+        u->busy = 0;
+        pthread_mutex_unlock(&n->mu);
+    }
+}
+
+/* Store image idx of upload u (owned by the caller: u->busy) and, when it
+ * was the last one, submit the publish and free the upload (the slot may be
+ * reused at once). Returns 1 if u was freed. */
+static int put_image(dsuit_node_t *n, node_upload_t *u, unsigned long idx,
+                     const dsuit_http_request_t *req,
+                     dsuit_http_response_t *r)
+{
+    uint64_t chunk = n->g->policy.chunk_size;
+    uint8_t digest[32], (*chunks)[32] = NULL;
+    size_t n_chunks, min_copies = SIZE_MAX;
+    int complete = 1, rc;
+
+    if (idx >= u->check.n_images) {
+        dsuit_http_json_error(r, 404, "not-found", "no such image in upload");
+        return 0;
     }
     /* Size and digest, as the manifest says, before anything is stored. */
     if (req->body_len != u->check.images[idx].size) {
         dsuit_http_json_error(r, 400, "image-size",
                               "the image's size is not the manifest's");
-        return;
+        return 0;
     }
     dsuit_sha256(req->body, req->body_len, digest);
     if (!dsuit_ct_equal(digest, u->check.images[idx].digest, 32)) {
         dsuit_http_json_error(r, 400, "image-digest",
                               "the image does not match the manifest's "
                               "digest");
-        return;
+        return 0;
     }
     n_chunks = (size_t)dsuit_chunk_count(req->body_len, chunk);
     chunks = malloc(n_chunks * 32);
     if (chunks == NULL) {
         dsuit_http_json_error(r, 500, "internal", "out of memory");
-        return;
+        return 0;
     }
     for (size_t c = 0; c < n_chunks; c++) {
         size_t off = c * chunk;
@@ -310,7 +380,7 @@ void node_publish_upload(dsuit_node_t *n, const char *rest,
             dsuit_http_json_error(r, 503, "replicas",
                                   "not enough validators took a chunk; "
                                   "upload again later");
-            return;
+            return 0;
         }
     }
     pthread_mutex_lock(&n->mu);
@@ -330,7 +400,7 @@ void node_publish_upload(dsuit_node_t *n, const char *rest,
                            "chunks", (json_int_t)n_chunks, "replicas",
                            (json_int_t)min_copies),
                  NULL);
-        return;
+        return 0;
     }
     {
         uint8_t txid[32];
@@ -340,7 +410,7 @@ void node_publish_upload(dsuit_node_t *n, const char *rest,
             dsuit_http_json_error(r, 503, "no-leader",
                                   "stored, but the publish could not be "
                                   "submitted; upload again to retry");
-            return;
+            return 0;
         }
         node_hex(txid, 32, hex);
         pthread_mutex_lock(&n->mu);
@@ -351,5 +421,6 @@ void node_publish_upload(dsuit_node_t *n, const char *rest,
                            "pending", "chunks", (json_int_t)n_chunks,
                            "replicas", (json_int_t)min_copies),
                  NULL);
+        return 1;
     }
 }

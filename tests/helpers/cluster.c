@@ -8,6 +8,7 @@
 
 #include "cluster.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -107,6 +108,23 @@ static void free_ports(size_t count, uint16_t *out)
 
 void cl_create(cl_t *cl, size_t n, uint64_t heartbeat_ms)
 {
+    cl_create_opts(cl, n, heartbeat_ms, NULL);
+}
+
+void cl_genesis_file(const cl_t *cl, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/genesis.cbor", cl->root);
+}
+
+void cl_registrar_key_file(const cl_t *cl, size_t k, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/registrar%zu.key", cl->root, k);
+}
+
+void cl_create_opts(cl_t *cl, size_t n, uint64_t heartbeat_ms,
+                    const cl_opts_t *opts)
+{
+    cl_opts_t o = {0};
     const char *tmp = getenv("TMPDIR");
     uint16_t ports[3 * CL_MAX_NODES];
     dsuit_genesis_t *g;
@@ -114,7 +132,14 @@ void cl_create(cl_t *cl, size_t n, uint64_t heartbeat_ms)
     char path[400];
     int rc;
 
+    if (opts != NULL)
+        o = *opts;
+    if (o.registrars == 0)
+        o.registrars = 1;
+    if (o.threshold == 0)
+        o.threshold = 1;
     assert_true(n >= 1 && n <= CL_MAX_NODES);
+    assert_true(o.registrars <= CL_MAX_REGISTRARS);
     memset(cl, 0, sizeof *cl);
     cl->keep = 1; /* until the test says it passed */
     cl->bin = getenv("DSUIT_BIN");
@@ -145,10 +170,27 @@ void cl_create(cl_t *cl, size_t n, uint64_t heartbeat_ms)
         snprintf(cl->base[i], sizeof cl->base[i], "http://127.0.0.1:%u",
                  (unsigned)ports[3 * i + 1]);
     }
-    assert_int_equal(dsuit_key_generate(DSUIT_KEY_P256, &cl->reg), DSUIT_OK);
-    assert_int_equal(dsuit_genesis_add_registrar(g, &cl->reg), DSUIT_OK);
-    g->threshold = 1;
+    cl->n_reg = o.registrars;
+    for (size_t k = 0; k < o.registrars; k++) {
+        dsuit_key_t *r = k == 0 ? &cl->reg : &cl->reg_more[k - 1];
+        char pem[1024], keyfile[400];
+        size_t pl;
+        assert_int_equal(dsuit_key_generate(DSUIT_KEY_P256, r), DSUIT_OK);
+        assert_int_equal(dsuit_genesis_add_registrar(g, r), DSUIT_OK);
+        assert_int_equal(dsuit_key_to_pem(r, 1, pem, sizeof pem, &pl),
+                         DSUIT_OK);
+        cl_registrar_key_file(cl, k, keyfile, sizeof keyfile);
+        write_file(keyfile, pem, pl, 0600);
+        dsuit_wipe(pem, sizeof pem);
+    }
+    g->threshold = o.threshold;
     g->policy.heartbeat_ms = heartbeat_ms;
+    if (o.max_image_size != 0)
+        g->policy.max_image_size = o.max_image_size;
+    if (o.chunk_size != 0)
+        g->policy.chunk_size = o.chunk_size;
+    if (o.replicas != 0)
+        g->policy.replicas = o.replicas;
     if (dsuit_genesis_validate(g, &why) != DSUIT_OK)
         fail_msg("genesis: %s", why ? why : "?");
     rc = dsuit_genesis_encode(g, cl->genesis, sizeof cl->genesis,
@@ -319,6 +361,8 @@ void cl_destroy(cl_t *cl)
     for (size_t i = 0; i < cl->n; i++)
         dsuit_key_wipe(&cl->val[i]);
     dsuit_key_wipe(&cl->reg);
+    for (size_t k = 0; k + 1 < CL_MAX_REGISTRARS; k++)
+        dsuit_key_wipe(&cl->reg_more[k]);
     dsuit_genesis_free(cl->g);
     cl->g = NULL;
     cl->root[0] = '\0';
@@ -328,13 +372,22 @@ long cl_http(const cl_t *cl, size_t i, const char *method, const char *path,
              const char *const *headers, const uint8_t *body, size_t len,
              uint8_t **body_out, size_t *len_out)
 {
+    return cl_http_ex(cl, i, method, path, headers, body, len,
+                      CL_HTTP_TIMEOUT_MS, CL_MAX_RESPONSE, body_out, len_out);
+}
+
+long cl_http_ex(const cl_t *cl, size_t i, const char *method, const char *path,
+                const char *const *headers, const uint8_t *body, size_t len,
+                unsigned timeout_ms, size_t max_response, uint8_t **body_out,
+                size_t *len_out)
+{
     char url[512];
     long status;
     uint8_t *b = NULL;
     size_t bl = 0;
     snprintf(url, sizeof url, "%s%s", cl->base[i], path);
-    if (dsuit_http_request(method, url, headers, body, len, CL_HTTP_TIMEOUT_MS,
-                           &status, &b, &bl, CL_MAX_RESPONSE) != DSUIT_OK)
+    if (dsuit_http_request(method, url, headers, body, len, timeout_ms, &status,
+                           &b, &bl, max_response) != DSUIT_OK)
         return -1;
     if (body_out != NULL) {
         *body_out = b;
@@ -606,4 +659,80 @@ int cl_run_cli(const cl_t *cl, const char *const *args, char *out, size_t cap)
     if (waitpid(pid, &st, 0) != pid)
         return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int cl_store(const cl_t *cl, size_t i, cl_store_t *out)
+{
+    long status;
+    json_t *j = get_json(cl, i, "/v1/store", &status);
+    cl_store_t st;
+    if (j == NULL || status != 200 ||
+        !json_is_integer(json_object_get(j, "chunks"))) {
+        json_decref(j);
+        return -1;
+    }
+    st.chunks = json_u64(j, "chunks");
+    st.bytes = json_u64(j, "bytes");
+    st.replicas = json_u64(j, "replicas");
+    st.published = json_u64(j, "published_chunks");
+    st.under = json_u64(j, "under_replicated");
+    st.repaired = json_u64(j, "repaired");
+    json_decref(j);
+    *out = st;
+    return 0;
+}
+
+int cl_chunk_file(const cl_t *cl, size_t i, const uint8_t digest[32], char *out,
+                  size_t cap)
+{
+    char hex[65];
+    cl_hex(digest, 32, hex);
+    snprintf(out, cap, "%s/chunks/%.2s/%.2s/%s", cl->data[i], hex, hex + 2,
+             hex);
+    return access(out, F_OK) == 0;
+}
+
+/* Two levels of two hex digits, then files named by 64 hex digits. */
+static int is_hex_name(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (!((s[k] >= '0' && s[k] <= '9') || (s[k] >= 'a' && s[k] <= 'f')))
+            return 0;
+    return 1;
+}
+
+size_t cl_chunk_files(const cl_t *cl, size_t i)
+{
+    char root[400], l1[420], l2[440];
+    size_t count = 0;
+    DIR *d1, *d2, *d3;
+    struct dirent *a, *b, *c;
+    snprintf(root, sizeof root, "%s/chunks", cl->data[i]);
+    d1 = opendir(root);
+    if (d1 == NULL)
+        return 0;
+    while ((a = readdir(d1)) != NULL) {
+        if (!is_hex_name(a->d_name, 2))
+            continue;
+        snprintf(l1, sizeof l1, "%s/%s", root, a->d_name);
+        d2 = opendir(l1);
+        if (d2 == NULL)
+            continue;
+        while ((b = readdir(d2)) != NULL) {
+            if (!is_hex_name(b->d_name, 2))
+                continue;
+            snprintf(l2, sizeof l2, "%s/%s", l1, b->d_name);
+            d3 = opendir(l2);
+            if (d3 == NULL)
+                continue;
+            while ((c = readdir(d3)) != NULL)
+                count += is_hex_name(c->d_name, 64);
+            closedir(d3);
+        }
+        closedir(d2);
+    }
+    closedir(d1);
+    return count;
 }

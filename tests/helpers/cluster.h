@@ -1,7 +1,7 @@
 /*
  * Test harness for system tests of the replicated node: a cluster of real
  * `dsuit node run` processes on 127.0.0.1, driven over their HTTP API
- * (docs/api.md). Used by tests/system/test_cluster.c.
+ * (docs/api.md). Used by tests/system/test_cluster.c and test_publish.c.
  *
  * A cluster lives in a fresh folder under $TMPDIR (else /tmp): one key
  * file per validator, the genesis, and one data folder per node made by
@@ -24,7 +24,8 @@
 #include "dsuit/crypto.h"
 #include "dsuit/genesis.h"
 
-#define CL_MAX_NODES 8
+#define CL_MAX_NODES      8
+#define CL_MAX_REGISTRARS 4
 
 typedef struct {
     char root[256];                /* the cluster's temp folder */
@@ -40,7 +41,25 @@ typedef struct {
     pid_t pid[CL_MAX_NODES];      /* 0: not running */
     uint64_t nonce;
     int keep; /* keep root on destroy (set on failure) */
+    /* Registrars beyond the first (cl_create_opts with registrars > 1). */
+    dsuit_key_t reg_more[CL_MAX_REGISTRARS - 1];
+    size_t n_reg; /* registrars in the genesis, reg first */
 } cl_t;
+
+/* Genesis choices for cl_create_opts(); 0 means the default. */
+typedef struct {
+    size_t registrars;       /* registrars (default 1) */
+    uint64_t threshold;      /* registrar signatures needed (default 1) */
+    uint64_t max_image_size; /* policy (default DSUIT_POLICY_MAX_IMAGE_SIZE) */
+    uint64_t chunk_size;     /* policy (default DSUIT_POLICY_CHUNK_SIZE) */
+    uint64_t replicas;       /* policy (default DSUIT_POLICY_REPLICAS) */
+} cl_opts_t;
+
+/* A node's GET /v1/store. */
+typedef struct {
+    uint64_t chunks, bytes, replicas;
+    uint64_t published, under, repaired;
+} cl_store_t;
 
 /* A node's /v1/status, the fields tests use. */
 typedef struct {
@@ -74,6 +93,20 @@ void cl_sleep_ms(unsigned ms);
  */
 void cl_create(cl_t *cl, size_t n, uint64_t heartbeat_ms);
 
+/**
+ * cl_create() with genesis choices (opts may be NULL: the defaults).
+ * Every registrar's private key is also written as a PEM file (see
+ * cl_registrar_key_file), for `dsuit author --registrar-key`.
+ */
+void cl_create_opts(cl_t *cl, size_t n, uint64_t heartbeat_ms,
+                    const cl_opts_t *opts);
+
+/** Path of the genesis file, ROOT/genesis.cbor. */
+void cl_genesis_file(const cl_t *cl, char *out, size_t cap);
+
+/** Path of registrar k's private key (PEM), ROOT/registrarK.key. */
+void cl_registrar_key_file(const cl_t *cl, size_t k, char *out, size_t cap);
+
 /** Stop every node this cluster started, then remove its folder unless
  * cl->keep (the path is printed then). NULL or a zeroed cl: nothing. */
 void cl_destroy(cl_t *cl);
@@ -99,6 +132,23 @@ int cl_exited(cl_t *cl, size_t i, int *out_status);
 long cl_http(const cl_t *cl, size_t i, const char *method, const char *path,
              const char *const *headers, const uint8_t *body, size_t len,
              uint8_t **body_out, size_t *len_out);
+
+/** cl_http() with its own timeout and largest accepted response body. */
+long cl_http_ex(const cl_t *cl, size_t i, const char *method, const char *path,
+                const char *const *headers, const uint8_t *body, size_t len,
+                unsigned timeout_ms, size_t max_response, uint8_t **body_out,
+                size_t *len_out);
+
+/** GET /v1/store. Returns 0, or -1 when there is no (valid) answer. */
+int cl_store(const cl_t *cl, size_t i, cl_store_t *out);
+
+/** Path of node i's file for a chunk, DATA/chunks/ab/cd/<64 hex>.
+ * Returns 1 if the file exists, else 0. */
+int cl_chunk_file(const cl_t *cl, size_t i, const uint8_t digest[32], char *out,
+                  size_t cap);
+
+/** Chunk files in node i's store on disk (not the temporary ones). */
+size_t cl_chunk_files(const cl_t *cl, size_t i);
 
 /** GET /v1/status. Returns 0, or -1 when there is no (valid) answer. */
 int cl_status(const cl_t *cl, size_t i, cl_status_t *out);
