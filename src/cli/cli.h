@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "dsuit/crypto.h"
 
 /* Exit codes (docs/EXIT-CODES.md). */
@@ -108,6 +110,61 @@ int cli_getopt_error(const char *cmd, int c, char *const *argv,
  */
 int cli_exit_for_err(int err);
 
+/* ---- command line -------------------------------------------------------- */
+
+/** A verb of a command that has verbs, as in "dsuit ledger show". */
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv); /* gets argv from the verb on */
+} cli_verb_t;
+
+/**
+ * Run the verb argv[1] of the command cmd: verbs[i].fn(argc - 1, argv + 1)
+ * for the verb named so. "--help" or "-h" prints usage to stdout
+ * (DSUIT_EXIT_OK). Usage errors: no verb at all (the message `missing`),
+ * with dash_is_option set an argv[1] starting with '-' ("unknown option
+ * '<arg>'"), any other word ("unknown verb '<arg>'").
+ * @return the verb's exit code, DSUIT_EXIT_OK or DSUIT_EXIT_USAGE
+ */
+int cli_run_verb(const char *cmd, const char *usage, const char *missing,
+                 int dash_is_option, const cli_verb_t *verbs, size_t n_verbs,
+                 int argc, char **argv);
+
+/**
+ * The one operand left after getopt_long() (argv[optind]). Usage errors:
+ * none (the message `missing`), or more than one ("unexpected argument
+ * '<second>'").
+ * @param[out] out  the operand, written only on success
+ * @return DSUIT_EXIT_OK or DSUIT_EXIT_USAGE
+ */
+int cli_one_operand(const char *cmd, int argc, char **argv, const char *missing,
+                    const char **out);
+
+/** What cli_show_args() returns when the verb should go on. */
+#define CLI_GO_ON (-1)
+
+/**
+ * Parse the command line of a verb that takes only --help (-h), --json and
+ * one operand, like "dsuit key show FILE [--json]": longopts holds "help"
+ * (val 'h') and "json" (val json_val). --help prints usage to stdout.
+ * Usage errors as cli_getopt_error() and cli_one_operand() (`missing`).
+ * @param[out] out_json     1 if --json was given, else 0
+ * @param[out] out_operand  the operand
+ * Both are written only when CLI_GO_ON is returned.
+ * @return CLI_GO_ON, or the exit code to end with: DSUIT_EXIT_OK (help
+ *         printed) or DSUIT_EXIT_USAGE
+ */
+int cli_show_args(const char *cmd, const char *usage,
+                  const struct option *longopts, int json_val,
+                  const char *missing, int argc, char **argv, int *out_json,
+                  const char **out_operand);
+
+/**
+ * Parse a decimal uint64: digits only (no sign, no space), no overflow.
+ * @return 0, or -1 if malformed (out untouched)
+ */
+int cli_parse_u64(const char *s, uint64_t *out);
+
 /* ---- files --------------------------------------------------------------- */
 
 /**
@@ -160,6 +217,19 @@ int cli_write_file_atomic(const char *cmd, const char *path, const void *data,
  */
 int cli_hex_encode(const uint8_t *p, size_t len, char *out, size_t out_cap);
 
+/** Value of the hex digit c (either case), or -1 if c is not one. */
+int cli_hex_digit(char c);
+
+/**
+ * Print s[0..n) to stdout with control characters (below 0x20, and 0x7f)
+ * shown as '?', so that text from a file or the chain cannot move the
+ * terminal's cursor or fake further lines.
+ */
+void cli_print_textn(const char *s, size_t n);
+
+/** cli_print_textn() of the NUL-terminated string s. */
+void cli_print_text(const char *s);
+
 /**
  * Load a key from a file holding either PEM text (PKCS#8 or SEC1 private
  * key, or SubjectPublicKeyInfo public key) or a CBOR COSE_Key (public only),
@@ -174,6 +244,28 @@ int cli_hex_encode(const uint8_t *p, size_t len, char *out, size_t out_cap);
  * @return DSUIT_EXIT_OK, DSUIT_EXIT_FAIL or DSUIT_EXIT_REJECT
  */
 int cli_load_key(const char *cmd, const char *path, dsuit_key_t *out);
+
+/* ---- JSON output --------------------------------------------------------- */
+
+/** Lower-case hex of p[0..n) as a JSON string; JSON null if out of memory. */
+json_t *cli_hex_json(const uint8_t *p, size_t n);
+
+/** A UUID in its text form (cli_uuid_format) as a JSON string. */
+json_t *cli_uuid_json(const uint8_t u[16]);
+
+/** A uint64 as a JSON integer; past JSON's int range, as a decimal string
+ *  rather than a rounded number. */
+json_t *cli_u64_json(uint64_t v);
+
+/** Print root to stdout as JSON indented by 2, and a newline. */
+void cli_print_json(const json_t *root);
+
+/**
+ * Print a JSON value just built, as cli_print_json(), and free it. A NULL
+ * root means building it ran out of memory: prints "out of memory".
+ * @return DSUIT_EXIT_OK, or DSUIT_EXIT_FAIL for a NULL root
+ */
+int cli_print_json_new(const char *cmd, json_t *root);
 
 /* ---- time --------------------------------------------------------------- */
 

@@ -107,20 +107,22 @@ int cli_tx_load_public_key(const char *cmd, const char *path, dsuit_key_t *out)
 
 /* ---- parsing ------------------------------------------------------------ */
 
-int cli_tx_parse_u64(const char *s, uint64_t *out)
+const char *cli_tx_type_name(uint64_t type)
 {
-    uint64_t v = 0;
-    if (*s == '\0')
-        return -1;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
+    switch (type) {
+    case DSUIT_TX_REGISTER_AUTHOR:
+        return "register-author";
+    case DSUIT_TX_REVOKE_AUTHOR:
+        return "revoke-author";
+    case DSUIT_TX_ROTATE_AUTHOR_KEY:
+        return "rotate-author-key";
+    case DSUIT_TX_PUBLISH:
+        return "publish";
+    case DSUIT_TX_REGISTER_DEVICE:
+        return "register-device";
+    default:
+        return "unknown";
     }
-    *out = v;
-    return 0;
 }
 
 int cli_tx_parse_timeout(const char *s, double *out)

@@ -68,9 +68,10 @@ int cli_tx_load_public_key(const char *cmd, const char *path, dsuit_key_t *out);
 int cli_tx_parse_timeout(const char *s, double *out);
 
 /**
- * Parse a decimal uint64 (digits only, no overflow). @return 0 or -1.
+ * The name of a transaction type as `dsuit tx show` and `dsuit ledger
+ * show` print it ("register-author", ..., "unknown" for any other code).
  */
-int cli_tx_parse_u64(const char *s, uint64_t *out);
+const char *cli_tx_type_name(uint64_t type);
 
 /**
  * Check a node URL given on the command line: "http://HOST[:PORT]" with an

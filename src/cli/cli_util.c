@@ -8,10 +8,14 @@
  * a temporary file in the target's folder (same file system, so the final
  * step is a rename, not a copy), fsync it, rename or link it into place and
  * fsync the folder so the new directory entry survives a crash as well.
+ *
+ * Also the command-line pieces every verb repeats (verb dispatch, the one
+ * operand, --help/--json, decimal numbers) and small JSON output helpers.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_uuid.h"
 #include "dsuit/cose.h"
 #include "dsuit/crypto.h"
 #include "dsuit/error.h"
@@ -35,14 +40,20 @@ static void print_prefix(const char *cmd)
         fputs("dsuit: ", stderr);
 }
 
+/* The error line "dsuit <cmd>: <formatted message>". */
+static void print_error_line(const char *cmd, const char *fmt, va_list ap)
+{
+    print_prefix(cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    print_prefix(cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_error_line(cmd, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void cli_error_subject(const char *cmd, const char *what, const char *subject,
@@ -74,11 +85,9 @@ static void print_hint(const char *cmd)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    print_prefix(cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_error_line(cmd, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     print_hint(cmd);
     return DSUIT_EXIT_USAGE;
 }
@@ -149,6 +158,83 @@ int cli_exit_for_err(int err)
     default:
         return DSUIT_EXIT_REJECT;
     }
+}
+
+/* ---- command line -------------------------------------------------------- */
+
+int cli_run_verb(const char *cmd, const char *usage, const char *missing,
+                 int dash_is_option, const cli_verb_t *verbs, size_t n_verbs,
+                 int argc, char **argv)
+{
+    const char *verb;
+
+    if (argc < 2)
+        return cli_usage_error(cmd, "%s", missing);
+    verb = argv[1];
+    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+        fputs(usage, stdout);
+        return DSUIT_EXIT_OK;
+    }
+    if (dash_is_option && verb[0] == '-')
+        return cli_usage_error(cmd, "unknown option '%s'", verb);
+    for (size_t i = 0; i < n_verbs; i++)
+        if (strcmp(verbs[i].name, verb) == 0)
+            return verbs[i].fn(argc - 1, argv + 1);
+    return cli_usage_error(cmd, "unknown verb '%s'", verb);
+}
+
+int cli_one_operand(const char *cmd, int argc, char **argv, const char *missing,
+                    const char **out)
+{
+    if (optind >= argc)
+        return cli_usage_error(cmd, "%s", missing);
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "unexpected argument '%s'",
+                               argv[optind + 1]);
+    *out = argv[optind];
+    return DSUIT_EXIT_OK;
+}
+
+int cli_show_args(const char *cmd, const char *usage,
+                  const struct option *longopts, int json_val,
+                  const char *missing, int argc, char **argv, int *out_json,
+                  const char **out_operand)
+{
+    const char *operand;
+    int c, json = 0, rc;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return DSUIT_EXIT_OK;
+        }
+        if (c != json_val)
+            return cli_getopt_error(cmd, c, argv, longopts);
+        json = 1;
+    }
+    rc = cli_one_operand(cmd, argc, argv, missing, &operand);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
+    *out_json = json;
+    *out_operand = operand;
+    return CLI_GO_ON;
+}
+
+int cli_parse_u64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (*s == '\0')
+        return -1;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    return 0;
 }
 
 /* ---- files --------------------------------------------------------------- */
@@ -398,6 +484,28 @@ int cli_hex_encode(const uint8_t *p, size_t len, char *out, size_t out_cap)
     return 0;
 }
 
+int cli_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+void cli_print_textn(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        putchar((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
+}
+
+void cli_print_text(const char *s)
+{
+    cli_print_textn(s, strlen(s));
+}
+
 static int looks_like_pem(const uint8_t *buf, size_t len)
 {
     static const char begin[] = "-----BEGIN";
@@ -445,6 +553,54 @@ out:
     dsuit_key_wipe(&key);
     cli_free_secret(buf, len + 1);
     return rc;
+}
+
+/* ---- JSON output --------------------------------------------------------- */
+
+json_t *cli_hex_json(const uint8_t *p, size_t n)
+{
+    char *h = malloc(2 * n + 1);
+    json_t *j;
+    if (h == NULL || cli_hex_encode(p, n, h, 2 * n + 1) != 0) {
+        free(h);
+        return json_null();
+    }
+    j = json_string(h);
+    free(h);
+    return j;
+}
+
+json_t *cli_uuid_json(const uint8_t u[16])
+{
+    char s[CLI_UUID_TEXT_LEN + 1];
+    cli_uuid_format(u, s);
+    return json_string(s);
+}
+
+json_t *cli_u64_json(uint64_t v)
+{
+    char buf[24];
+    if (v <= (uint64_t)INT64_MAX)
+        return json_integer((json_int_t)v);
+    snprintf(buf, sizeof buf, "%" PRIu64, v);
+    return json_string(buf);
+}
+
+void cli_print_json(const json_t *root)
+{
+    json_dumpf(root, stdout, JSON_INDENT(2));
+    putchar('\n');
+}
+
+int cli_print_json_new(const char *cmd, json_t *root)
+{
+    if (root == NULL) {
+        cli_error(cmd, "out of memory");
+        return DSUIT_EXIT_FAIL;
+    }
+    cli_print_json(root);
+    json_decref(root);
+    return DSUIT_EXIT_OK;
 }
 
 /* ---- time --------------------------------------------------------------- */

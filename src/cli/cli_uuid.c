@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "cli/cli.h"
 #include "cli/cli_uuid.h"
 
 const uint8_t cli_uuid_ns_dns[CLI_UUID_LEN] = {
@@ -34,17 +35,6 @@ int cli_uuid5(const uint8_t ns[CLI_UUID_LEN], const char *name, size_t len,
     return 0;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int cli_uuid_parse(const char *s, uint8_t out[CLI_UUID_LEN])
 {
     uint8_t u[CLI_UUID_LEN];
@@ -60,8 +50,8 @@ int cli_uuid_parse(const char *s, uint8_t out[CLI_UUID_LEN])
             i++;
             continue;
         }
-        hi = hex_value(s[i]);
-        lo = hex_value(s[i + 1]);
+        hi = cli_hex_digit(s[i]);
+        lo = cli_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         u[n++] = (uint8_t)(hi << 4 | lo);

@@ -255,7 +255,7 @@ static int parse_opts(const char *cmd, const char *help,
             o->node = optarg;
             break;
         case OPT_NONCE:
-            if (cli_tx_parse_u64(optarg, &o->nonce) != 0)
+            if (cli_parse_u64(optarg, &o->nonce) != 0)
                 return cli_usage_error(cmd,
                                        "option '--nonce' needs a number "
                                        "from 0 to 2^64-1, not '%s'",
@@ -407,9 +407,10 @@ static int pick_nonce(const author_opts_t *o, uint64_t *out)
     return DSUIT_EXIT_OK;
 }
 
-/* Sign the body, write it (-o) and/or submit it (--node). */
+/* Sign the body, write it (-o) and/or submit it (--node); build_err is
+ * what building the body returned, reported here if it failed. */
 static int finish(const author_opts_t *o, const dsuit_genesis_t *g,
-                  const uint8_t *body, size_t body_len,
+                  int build_err, const uint8_t *body, size_t body_len,
                   const dsuit_key_t *signers, size_t n_signers)
 {
     uint8_t tx[TX_MAX];
@@ -417,6 +418,12 @@ static int finish(const author_opts_t *o, const dsuit_genesis_t *g,
     dsuit_tx_t t;
     char hex[2 * DSUIT_SHA256_LEN + 1];
     int err, rc;
+
+    if (build_err != DSUIT_OK) {
+        cli_error(o->cmd, "cannot build the transaction: %s",
+                  dsuit_strerror(build_err));
+        return cli_exit_for_err(build_err);
+    }
 
     err = dsuit_tx_assemble(body, body_len, signers, n_signers, tx, sizeof tx,
                             &tx_len);
@@ -517,13 +524,7 @@ static int author_register(author_opts_t *o, int argc, char **argv)
     err = dsuit_tx_body_register_author(
         g->hash, nonce, &author, o->name, vendor, (const uint8_t(*)[16])classes,
         o->n_classes, body, sizeof body, &body_len);
-    if (err != DSUIT_OK) {
-        cli_error(o->cmd, "cannot build the transaction: %s",
-                  dsuit_strerror(err));
-        rc = cli_exit_for_err(err);
-        goto out;
-    }
-    rc = finish(o, g, body, body_len, keys, o->n_registrar_keys);
+    rc = finish(o, g, err, body, body_len, keys, o->n_registrar_keys);
 out:
     for (size_t i = 0; i < DSUIT_TX_MAX_SIGS; i++)
         dsuit_key_wipe(&keys[i]);
@@ -585,13 +586,7 @@ static int author_revoke(author_opts_t *o, int argc, char **argv)
         goto out;
     err = dsuit_tx_body_revoke_author(g->hash, nonce, kid, o->reason, body,
                                       sizeof body, &body_len);
-    if (err != DSUIT_OK) {
-        cli_error(o->cmd, "cannot build the transaction: %s",
-                  dsuit_strerror(err));
-        rc = cli_exit_for_err(err);
-        goto out;
-    }
-    rc = finish(o, g, body, body_len, keys, o->n_registrar_keys);
+    rc = finish(o, g, err, body, body_len, keys, o->n_registrar_keys);
 out:
     for (size_t i = 0; i < DSUIT_TX_MAX_SIGS; i++)
         dsuit_key_wipe(&keys[i]);
@@ -646,13 +641,7 @@ static int author_rotate(author_opts_t *o, int argc, char **argv)
         goto out;
     err = dsuit_tx_body_rotate_author_key(g->hash, nonce, old_id, &new_key,
                                           body, sizeof body, &body_len);
-    if (err != DSUIT_OK) {
-        cli_error(o->cmd, "cannot build the transaction: %s",
-                  dsuit_strerror(err));
-        rc = cli_exit_for_err(err);
-        goto out;
-    }
-    rc = finish(o, g, body, body_len, &old, 1);
+    rc = finish(o, g, err, body, body_len, &old, 1);
 out:
     dsuit_key_wipe(&old);
     dsuit_key_wipe(&new_key);

@@ -1410,10 +1410,8 @@ static int devnet_status(int argc, char **argv)
     }
     json_object_set_new(root, "nodes", nodes);
     nodes = NULL;
-    if (json) {
-        json_dumpf(root, stdout, JSON_INDENT(2));
-        putchar('\n');
-    }
+    if (json)
+        cli_print_json(root);
     if (silent == d.n && running == 0) {
         cli_error(CMD_STATUS,
                   "devnet '%s' is not running (start it with 'dsuit devnet "
@@ -1488,19 +1486,15 @@ out:
     return rc;
 }
 
+static const cli_verb_t verbs[] = {
+    {"up", devnet_up},
+    {"status", devnet_status},
+    {"down", devnet_down},
+};
+
 int cmd_devnet(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error(CMD, "missing verb: up, status or down");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, stdout);
-        return DSUIT_EXIT_OK;
-    }
-    if (strcmp(argv[1], "up") == 0)
-        return devnet_up(argc - 1, argv + 1);
-    if (strcmp(argv[1], "status") == 0)
-        return devnet_status(argc - 1, argv + 1);
-    if (strcmp(argv[1], "down") == 0)
-        return devnet_down(argc - 1, argv + 1);
-    return cli_usage_error(CMD, "unknown verb '%s'", argv[1]);
+    /* "dsuit devnet --frob" is an unknown verb, not an unknown option. */
+    return cli_run_verb(CMD, usage, "missing verb: up, status or down", 0,
+                        verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
 }

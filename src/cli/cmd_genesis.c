@@ -131,27 +131,10 @@ static const struct option show_longopts[] = {
 
 /* ---- parsing ------------------------------------------------------------ */
 
-/* A decimal number: digits only (no sign, no space), no overflow. */
-static int parse_u64(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (*s == '\0')
-        return -1;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_port(const char *s, uint16_t *out)
 {
     uint64_t v;
-    if (parse_u64(s, &v) != 0 || v == 0 || v > 65535)
+    if (cli_parse_u64(s, &v) != 0 || v == 0 || v > 65535)
         return -1;
     *out = (uint16_t)v;
     return 0;
@@ -337,7 +320,7 @@ typedef struct {
 
 static int number_opt(const char *name, const char *value, uint64_t *out)
 {
-    if (parse_u64(value, out) != 0)
+    if (cli_parse_u64(value, out) != 0)
         return cli_usage_error(CMD, "option '--%s' needs a number, not '%s'",
                                name, value);
     return DSUIT_EXIT_OK;
@@ -624,25 +607,6 @@ static void iso_time(uint64_t secs, char *out, size_t cap)
         out[0] = '\0';
 }
 
-/* A uint64 as a JSON integer; past JSON's int range, as a decimal string
- * rather than a rounded number. */
-static json_t *u64_json(uint64_t v)
-{
-    char buf[24];
-    if (v <= (uint64_t)INT64_MAX)
-        return json_integer((json_int_t)v);
-    snprintf(buf, sizeof buf, "%" PRIu64, v);
-    return json_string(buf);
-}
-
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-    char hex[2 * DSUIT_SHA256_LEN + 1];
-    if (cli_hex_encode(p, n, hex, sizeof hex) != 0)
-        return json_null();
-    return json_string(hex);
-}
-
 static json_t *genesis_json(const dsuit_genesis_t *g)
 {
     json_t *root = json_object(), *vals = json_array(), *regs = json_array();
@@ -650,10 +614,10 @@ static json_t *genesis_json(const dsuit_genesis_t *g)
 
     iso_time(g->time, iso, sizeof iso);
     json_object_set_new(root, "chain_name", json_string(g->chain_name));
-    json_object_set_new(root, "time", u64_json(g->time));
+    json_object_set_new(root, "time", cli_u64_json(g->time));
     json_object_set_new(root, "time_utc",
                         iso[0] ? json_string(iso) : json_null());
-    json_object_set_new(root, "chain_id", hex_json(g->hash, 32));
+    json_object_set_new(root, "chain_id", cli_hex_json(g->hash, 32));
     for (size_t i = 0; i < g->n_validators; i++) {
         const dsuit_validator_t *v = &g->validators[i];
         json_t *j = json_object();
@@ -661,7 +625,7 @@ static json_t *genesis_json(const dsuit_genesis_t *g)
         json_object_set_new(j, "name", json_string(v->name));
         json_object_set_new(j, "alg",
                             json_string(dsuit_key_type_name(v->key.type)));
-        json_object_set_new(j, "key_id", hex_json(v->key_id, 32));
+        json_object_set_new(j, "key_id", cli_hex_json(v->key_id, 32));
         json_object_set_new(j, "host", json_string(v->host));
         json_object_set_new(j, "raft_port", json_integer(v->raft_port));
         json_object_set_new(j, "http_port", json_integer(v->http_port));
@@ -674,28 +638,20 @@ static json_t *genesis_json(const dsuit_genesis_t *g)
         json_object_set_new(j, "index", json_integer((json_int_t)i));
         json_object_set_new(
             j, "alg", json_string(dsuit_key_type_name(g->registrars[i].type)));
-        json_object_set_new(j, "key_id", hex_json(g->registrar_ids[i], 32));
+        json_object_set_new(j, "key_id", cli_hex_json(g->registrar_ids[i], 32));
         json_array_append_new(regs, j);
     }
     json_object_set_new(root, "registrars", regs);
-    json_object_set_new(root, "threshold", u64_json(g->threshold));
+    json_object_set_new(root, "threshold", cli_u64_json(g->threshold));
     json_object_set_new(
         root, "policy",
-        json_pack("{s:o,s:o,s:o,s:o,s:o}", "quorum", u64_json(g->policy.quorum),
-                  "chunk_size", u64_json(g->policy.chunk_size), "replicas",
-                  u64_json(g->policy.replicas), "max_image_size",
-                  u64_json(g->policy.max_image_size), "heartbeat_ms",
-                  u64_json(g->policy.heartbeat_ms)));
+        json_pack("{s:o,s:o,s:o,s:o,s:o}", "quorum",
+                  cli_u64_json(g->policy.quorum), "chunk_size",
+                  cli_u64_json(g->policy.chunk_size), "replicas",
+                  cli_u64_json(g->policy.replicas), "max_image_size",
+                  cli_u64_json(g->policy.max_image_size), "heartbeat_ms",
+                  cli_u64_json(g->policy.heartbeat_ms)));
     return root;
-}
-
-/* Print text from the file with control characters replaced: a genesis
- * decodes with any UTF-8 in its names, and a name must not be able to move
- * the terminal's cursor or fake further lines. */
-static void print_text(const char *s)
-{
-    for (; *s != '\0'; s++)
-        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
 }
 
 static void print_genesis(const dsuit_genesis_t *g)
@@ -705,7 +661,7 @@ static void print_genesis(const dsuit_genesis_t *g)
     iso_time(g->time, iso, sizeof iso);
     cli_hex_encode(g->hash, 32, hex, sizeof hex);
     fputs("chain name: ", stdout);
-    print_text(g->chain_name);
+    cli_print_text(g->chain_name);
     putchar('\n');
     if (iso[0])
         printf("time: %s (%" PRIu64 ")\n", iso, g->time);
@@ -718,10 +674,10 @@ static void print_genesis(const dsuit_genesis_t *g)
         int v6 = strchr(v->host, ':') != NULL;
         cli_hex_encode(v->key_id, 32, hex, sizeof hex);
         printf("  %zu ", i);
-        print_text(v->name);
+        cli_print_text(v->name);
         printf(" %s %s %s", dsuit_key_type_name(v->key.type), hex,
                v6 ? "[" : "");
-        print_text(v->host);
+        cli_print_text(v->host);
         printf("%s raft %u http %u coap %u\n", v6 ? "]" : "", v->raft_port,
                v->http_port, v->coap_port);
     }
@@ -745,27 +701,12 @@ static int genesis_show(int argc, char **argv)
     const char *path, *why = NULL;
     uint8_t *buf = NULL;
     size_t len = 0;
-    int c, json = 0, err, rc;
+    int json, err, rc;
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", show_longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(show_usage, stdout);
-            return DSUIT_EXIT_OK;
-        case OPT_JSON:
-            json = 1;
-            break;
-        default:
-            return cli_getopt_error(CMD_SHOW, c, argv, show_longopts);
-        }
-    }
-    if (optind >= argc)
-        return cli_usage_error(CMD_SHOW, "missing genesis FILE");
-    if (argc - optind > 1)
-        return cli_usage_error(CMD_SHOW, "unexpected argument '%s'",
-                               argv[optind + 1]);
-    path = argv[optind];
+    rc = cli_show_args(CMD_SHOW, show_usage, show_longopts, OPT_JSON,
+                       "missing genesis FILE", argc, argv, &json, &path);
+    if (rc != CLI_GO_ON)
+        return rc;
 
     rc = cli_read_file(CMD_SHOW, path, GENESIS_FILE_MAX, &buf, &len);
     if (rc != DSUIT_EXIT_OK)
@@ -778,20 +719,13 @@ static int genesis_show(int argc, char **argv)
         return err == DSUIT_E_NOMEM ? DSUIT_EXIT_FAIL : DSUIT_EXIT_REJECT;
     }
     if (json) {
-        json_t *root = genesis_json(g);
-        if (root == NULL) {
-            cli_error(CMD_SHOW, "out of memory");
-            dsuit_genesis_free(g);
-            return DSUIT_EXIT_FAIL;
-        }
-        json_dumpf(root, stdout, JSON_INDENT(2));
-        putchar('\n');
-        json_decref(root);
+        rc = cli_print_json_new(CMD_SHOW, genesis_json(g));
     } else {
         print_genesis(g);
+        rc = DSUIT_EXIT_OK;
     }
     dsuit_genesis_free(g);
-    return DSUIT_EXIT_OK;
+    return rc;
 }
 
 int cmd_genesis(int argc, char **argv)

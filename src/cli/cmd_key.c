@@ -53,32 +53,17 @@ static const struct option show_longopts[] = {
 static int key_show(int argc, char **argv)
 {
     static const char cmd[] = "key show";
-    int json = 0, c, err, rc;
+    int json, err, rc;
     const char *path;
     dsuit_key_t key;
     uint8_t id[DSUIT_SHA256_LEN];
     char id_hex[2 * DSUIT_SHA256_LEN + 1];
     const char *alg;
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", show_longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(show_usage, stdout);
-            return DSUIT_EXIT_OK;
-        case OPT_JSON:
-            json = 1;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv, show_longopts);
-        }
-    }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "missing key FILE");
-    if (argc - optind > 1)
-        return cli_usage_error(cmd, "unexpected argument '%s'",
-                               argv[optind + 1]);
-    path = argv[optind];
+    rc = cli_show_args(cmd, show_usage, show_longopts, OPT_JSON,
+                       "missing key FILE", argc, argv, &json, &path);
+    if (rc != CLI_GO_ON)
+        return rc;
 
     rc = cli_load_key(cmd, path, &key);
     if (rc != DSUIT_EXIT_OK)
@@ -105,30 +90,12 @@ out:
     return rc;
 }
 
-struct key_verb {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-};
-
-static const struct key_verb verbs[] = {
+static const cli_verb_t verbs[] = {
     {"show", key_show},
 };
 
 int cmd_key(int argc, char **argv)
 {
-    const char *verb;
-
-    if (argc < 2)
-        return cli_usage_error("key", "missing verb (try 'show')");
-    verb = argv[1];
-    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-        fputs(usage, stdout);
-        return DSUIT_EXIT_OK;
-    }
-    if (verb[0] == '-')
-        return cli_usage_error("key", "unknown option '%s'", verb);
-    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-        if (strcmp(verbs[i].name, verb) == 0)
-            return verbs[i].fn(argc - 1, argv + 1);
-    return cli_usage_error("key", "unknown verb '%s'", verb);
+    return cli_run_verb("key", usage, "missing verb (try 'show')", 1, verbs,
+                        sizeof(verbs) / sizeof(verbs[0]), argc, argv);
 }

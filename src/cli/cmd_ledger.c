@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/cli_tx.h"
 #include "cli/cli_uuid.h"
 #include "dsuit/block.h"
 #include "dsuit/cbor.h"
@@ -111,51 +112,9 @@ static const struct option show_longopts[] = {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (*s == '\0')
-        return -1;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 static void hex32(const uint8_t p[32], char out[65])
 {
     cli_hex_encode(p, 32, out, 65);
-}
-
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-    char hex[2 * DSUIT_SHA256_LEN + 1];
-    if (cli_hex_encode(p, n, hex, sizeof hex) != 0)
-        return json_null();
-    return json_string(hex);
-}
-
-static json_t *uuid_json(const uint8_t u[16])
-{
-    char s[CLI_UUID_TEXT_LEN + 1];
-    cli_uuid_format(u, s);
-    return json_string(s);
-}
-
-/* A uint64 as a JSON integer; past JSON's int range, as a decimal string
- * rather than a rounded number. */
-static json_t *u64_json(uint64_t v)
-{
-    char buf[24];
-    if (v <= (uint64_t)INT64_MAX)
-        return json_integer((json_int_t)v);
-    snprintf(buf, sizeof buf, "%" PRIu64, v);
-    return json_string(buf);
 }
 
 /* Text from the chain: its record decoders do not all insist on UTF-8, and
@@ -178,24 +137,6 @@ static json_t *time_ms_json(uint64_t ms)
         return json_null();
     snprintf(buf + n, sizeof buf - n, ".%03uZ", (unsigned)(ms % 1000));
     return json_string(buf);
-}
-
-static const char *tx_type_name(uint64_t type)
-{
-    switch (type) {
-    case DSUIT_TX_REGISTER_AUTHOR:
-        return "register-author";
-    case DSUIT_TX_REVOKE_AUTHOR:
-        return "revoke-author";
-    case DSUIT_TX_ROTATE_AUTHOR_KEY:
-        return "rotate-author-key";
-    case DSUIT_TX_PUBLISH:
-        return "publish";
-    case DSUIT_TX_REGISTER_DEVICE:
-        return "register-device";
-    default:
-        return "unknown";
-    }
 }
 
 static const char *author_status_name(uint64_t s)
@@ -223,14 +164,6 @@ static const char *jstr(const json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     return json_is_string(v) ? json_string_value(v) : "-";
-}
-
-/* Print chain text with control characters replaced, so a name cannot
- * move the terminal's cursor or fake further lines. */
-static void print_text(const char *s)
-{
-    for (; *s != '\0'; s++)
-        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
 }
 
 /*
@@ -473,24 +406,26 @@ static int visit_block(void *arg, const uint8_t *key, size_t key_len,
          * bytes, as the ledger names it in the tx root. */
         if (dsuit_tx_decode(tx, tx_len, &t) == DSUIT_OK) {
             memcpy(id, t.id, 32);
-            type = tx_type_name(t.type);
+            type = cli_tx_type_name(t.type);
         } else {
             dsuit_sha256(tx, tx_len, id);
         }
         json_array_append_new(
-            txs, json_pack("{s:o,s:s,s:o,s:s}", "id", hex_json(id, 32), "type",
-                           type, "result_code", u64_json(result), "result",
-                           dsuit_txr_name((int)result)));
+            txs, json_pack("{s:o,s:s,s:o,s:s}", "id", cli_hex_json(id, 32),
+                           "type", type, "result_code", cli_u64_json(result),
+                           "result", dsuit_txr_name((int)result)));
     }
     blk = json_object();
-    json_object_set_new(blk, "height", u64_json(h));
-    json_object_set_new(blk, "hash", hex_json(b.hash, 32));
-    json_object_set_new(blk, "time_ms", u64_json(b.header.time_ms));
+    json_object_set_new(blk, "height", cli_u64_json(h));
+    json_object_set_new(blk, "hash", cli_hex_json(b.hash, 32));
+    json_object_set_new(blk, "time_ms", cli_u64_json(b.header.time_ms));
     json_object_set_new(blk, "time_utc", time_ms_json(b.header.time_ms));
-    json_object_set_new(blk, "proposer", u64_json(b.header.proposer));
+    json_object_set_new(blk, "proposer", cli_u64_json(b.header.proposer));
     json_object_set_new(blk, "proposer_name", json_string(proposer));
-    json_object_set_new(blk, "manifest_log_size", u64_json(b.header.mlog_size));
-    json_object_set_new(blk, "state_root", hex_json(b.header.state_root, 32));
+    json_object_set_new(blk, "manifest_log_size",
+                        cli_u64_json(b.header.mlog_size));
+    json_object_set_new(blk, "state_root",
+                        cli_hex_json(b.header.state_root, 32));
     json_object_set_new(blk, "txs", txs);
     json_array_append_new(w->list, blk);
     return 0;
@@ -510,14 +445,14 @@ static int visit_author(void *arg, const uint8_t *key, size_t key_len,
     classes = json_array();
     /* Class ids are 16-byte bstrs one after another: 17 bytes apart. */
     for (size_t i = 0; i < a.n_classes; i++)
-        json_array_append_new(classes, uuid_json(a.classes + 17 * i));
+        json_array_append_new(classes, cli_uuid_json(a.classes + 17 * i));
     o = json_object();
-    json_object_set_new(o, "key_id", hex_json(key, 32));
+    json_object_set_new(o, "key_id", cli_hex_json(key, 32));
     json_object_set_new(o, "name", text_json(a.name, a.name_len));
-    json_object_set_new(o, "vendor_id", uuid_json(a.vendor));
+    json_object_set_new(o, "vendor_id", cli_uuid_json(a.vendor));
     json_object_set_new(o, "class_ids", classes);
     json_object_set_new(o, "status", json_string(author_status_name(a.status)));
-    json_object_set_new(o, "height", u64_json(a.height));
+    json_object_set_new(o, "height", cli_u64_json(a.height));
     json_array_append_new(w->list, o);
     return 0;
 }
@@ -563,11 +498,12 @@ static json_t *images_json(const uint8_t *p, size_t n)
         }
         if (digest == NULL || digest_len != 32)
             goto bad;
-        json_array_append_new(list, json_pack("{s:o,s:o,s:o,s:o}", "digest",
-                                              hex_json(digest, 32), "size",
-                                              u64_json(size), "chunk_size",
-                                              u64_json(chunk_size), "chunks",
-                                              u64_json(n_chunks)));
+        json_array_append_new(list,
+                              json_pack("{s:o,s:o,s:o,s:o}", "digest",
+                                        cli_hex_json(digest, 32), "size",
+                                        cli_u64_json(size), "chunk_size",
+                                        cli_u64_json(chunk_size), "chunks",
+                                        cli_u64_json(n_chunks)));
     }
     return list;
 bad:
@@ -608,14 +544,14 @@ static int visit_leaf(void *arg, const uint8_t *key, size_t key_len,
     if (images == NULL)
         return walk_fail(w, index, DSUIT_E_INVAL);
     o = json_object();
-    json_object_set_new(o, "digest", hex_json(digest, 32));
-    json_object_set_new(o, "vendor_id", uuid_json(m.vendor));
-    json_object_set_new(o, "class_id", uuid_json(m.class_id));
-    json_object_set_new(o, "sequence_number", u64_json(m.seq));
-    json_object_set_new(o, "height", u64_json(m.height));
-    json_object_set_new(o, "leaf_index", u64_json(m.leaf_index));
-    json_object_set_new(o, "author_key_id", hex_json(m.author, 32));
-    json_object_set_new(o, "envelope_size", u64_json(m.envelope_len));
+    json_object_set_new(o, "digest", cli_hex_json(digest, 32));
+    json_object_set_new(o, "vendor_id", cli_uuid_json(m.vendor));
+    json_object_set_new(o, "class_id", cli_uuid_json(m.class_id));
+    json_object_set_new(o, "sequence_number", cli_u64_json(m.seq));
+    json_object_set_new(o, "height", cli_u64_json(m.height));
+    json_object_set_new(o, "leaf_index", cli_u64_json(m.leaf_index));
+    json_object_set_new(o, "author_key_id", cli_hex_json(m.author, 32));
+    json_object_set_new(o, "envelope_size", cli_u64_json(m.envelope_len));
     json_object_set_new(o, "images", images);
     json_array_append_new(w->list, o);
     return 0;
@@ -654,11 +590,11 @@ static int visit_device(void *arg, const uint8_t *key, size_t key_len,
      * key id is the hash of these bytes. */
     dsuit_sha256(f[2], len[2], kid);
     o = json_object();
-    json_object_set_new(o, "device_id", uuid_json(key));
-    json_object_set_new(o, "vendor_id", uuid_json(f[0]));
-    json_object_set_new(o, "class_id", uuid_json(f[1]));
-    json_object_set_new(o, "key_id", hex_json(kid, 32));
-    json_object_set_new(o, "height", u64_json(height));
+    json_object_set_new(o, "device_id", cli_uuid_json(key));
+    json_object_set_new(o, "vendor_id", cli_uuid_json(f[0]));
+    json_object_set_new(o, "class_id", cli_uuid_json(f[1]));
+    json_object_set_new(o, "key_id", cli_hex_json(kid, 32));
+    json_object_set_new(o, "height", cli_u64_json(height));
     json_array_append_new(w->list, o);
     return 0;
 }
@@ -701,12 +637,12 @@ static json_t *summary_json(dsuit_ledger_t *l, dsuit_store_txn_t *t, int *err)
 
     dsuit_ledger_tip(l, hash, root);
     json_object_set_new(o, "chain_name", json_string(g->chain_name));
-    json_object_set_new(o, "chain_id", hex_json(g->hash, 32));
-    json_object_set_new(o, "height", u64_json(dsuit_ledger_height(l)));
-    json_object_set_new(o, "tip", hex_json(hash, 32));
-    json_object_set_new(o, "state_root", hex_json(root, 32));
+    json_object_set_new(o, "chain_id", cli_hex_json(g->hash, 32));
+    json_object_set_new(o, "height", cli_u64_json(dsuit_ledger_height(l)));
+    json_object_set_new(o, "tip", cli_hex_json(hash, 32));
+    json_object_set_new(o, "state_root", cli_hex_json(root, 32));
     json_object_set_new(o, "manifest_log_size",
-                        u64_json(dsuit_ledger_mlog_size(l)));
+                        cli_u64_json(dsuit_ledger_mlog_size(l)));
     for (int i = 0; i < DSUIT_TBL_COUNT; i++) {
         uint64_t count = 0;
         int e = dsuit_store_count(t, (dsuit_table_t)i, &count);
@@ -717,7 +653,7 @@ static json_t *summary_json(dsuit_ledger_t *l, dsuit_store_txn_t *t, int *err)
             return NULL;
         }
         json_object_set_new(tables, dsuit_table_name((dsuit_table_t)i),
-                            u64_json(count));
+                            cli_u64_json(count));
     }
     json_object_set_new(o, "tables", tables);
     return o;
@@ -752,7 +688,7 @@ static void print_blocks(const json_t *list)
         json_t *txs = json_object_get(b, "txs");
         printf("%" PRIu64 " %s %s ", jint(b, "height"), jstr(b, "hash"),
                jstr(b, "time_utc"));
-        print_text(jstr(b, "proposer_name"));
+        cli_print_text(jstr(b, "proposer_name"));
         printf(" %zu ", json_array_size(txs));
         if (json_array_size(txs) == 0)
             putchar('-');
@@ -772,7 +708,7 @@ static void print_authors(const json_t *list)
     {
         json_t *classes = json_object_get(a, "class_ids");
         printf("author %s\n  name: ", jstr(a, "key_id"));
-        print_text(jstr(a, "name"));
+        cli_print_text(jstr(a, "name"));
         printf("\n  vendor id: %s\n  class ids: ", jstr(a, "vendor_id"));
         if (json_array_size(classes) == 0)
             printf("any");
@@ -846,7 +782,7 @@ static int ledger_show(int argc, char **argv)
             dir = optarg;
             break;
         case OPT_FROM:
-            if (parse_u64(optarg, &from) != 0)
+            if (cli_parse_u64(optarg, &from) != 0)
                 return cli_usage_error(CMD_SHOW,
                                        "option '--from' needs a height, not "
                                        "'%s'",
@@ -860,7 +796,7 @@ static int ledger_show(int argc, char **argv)
             json = 1;
             break;
         case OPT_TO:
-            if (parse_u64(optarg, &to) != 0)
+            if (cli_parse_u64(optarg, &to) != 0)
                 return cli_usage_error(CMD_SHOW,
                                        "option '--to' needs a height, not "
                                        "'%s'",
@@ -974,8 +910,7 @@ static int ledger_show(int argc, char **argv)
         goto out;
     }
     if (json) {
-        json_dumpf(out, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_print_json(out);
     } else {
         switch (view) {
         case V_SUMMARY:
@@ -1006,31 +941,13 @@ out:
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-struct ledger_verb {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-};
-
-static const struct ledger_verb verbs[] = {
+static const cli_verb_t verbs[] = {
     {"verify", ledger_verify},
     {"show", ledger_show},
 };
 
 int cmd_ledger(int argc, char **argv)
 {
-    const char *verb;
-
-    if (argc < 2)
-        return cli_usage_error("ledger", "missing verb (try 'show')");
-    verb = argv[1];
-    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-        fputs(usage, stdout);
-        return DSUIT_EXIT_OK;
-    }
-    if (verb[0] == '-')
-        return cli_usage_error("ledger", "unknown option '%s'", verb);
-    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-        if (strcmp(verbs[i].name, verb) == 0)
-            return verbs[i].fn(argc - 1, argv + 1);
-    return cli_usage_error("ledger", "unknown verb '%s'", verb);
+    return cli_run_verb("ledger", usage, "missing verb (try 'show')", 1, verbs,
+                        sizeof(verbs) / sizeof(verbs[0]), argc, argv);
 }

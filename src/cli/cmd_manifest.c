@@ -67,38 +67,13 @@ static const char usage[] =
 /* ---- small helpers ----------------------------------------------------------
  */
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-    if (s[0] < '0' || s[0] > '9')
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return -1;
-    *out = (uint64_t)v;
-    return 0;
-}
-
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode exactly n hex digits into out; -1 if not hex. */
 static int hex_decode(const char *s, size_t n, uint8_t *out)
 {
     if (n % 2 != 0)
         return -1;
     for (size_t i = 0; i < n; i += 2) {
-        int hi = hex_nibble(s[i]), lo = hex_nibble(s[i + 1]);
+        int hi = cli_hex_digit(s[i]), lo = cli_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i / 2] = (uint8_t)(hi << 4 | lo);
@@ -200,14 +175,6 @@ static char *format_component_id(const uint8_t *buf, size_t len)
 bad:
     free(out);
     return NULL;
-}
-
-static char *hex_string(const uint8_t *p, size_t n)
-{
-    char *s = malloc(2 * n + 1);
-    if (s != NULL)
-        cli_hex_encode(p, n, s, 2 * n + 1);
-    return s;
 }
 
 /* "install,text" -> member bits; returns NULL or the bad word. */
@@ -1089,7 +1056,7 @@ static int manifest_create(int argc, char **argv)
         uint64_t n;
         if (seq == NULL)
             return cli_usage_error(cmd, "missing option '--seq'");
-        if (parse_u64(seq, &n) != 0)
+        if (cli_parse_u64(seq, &n) != 0)
             return cli_usage_error(cmd, "invalid sequence number '%s'", seq);
         d->seq = n;
         if (image == NULL)
@@ -1222,12 +1189,9 @@ static int manifest_sign(int argc, char **argv)
             return cli_getopt_error(cmd, c, argv, sign_longopts);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "missing envelope IN");
-    if (argc - optind > 1)
-        return cli_usage_error(cmd, "unexpected argument '%s'",
-                               argv[optind + 1]);
-    in = argv[optind];
+    rc = cli_one_operand(cmd, argc, argv, "missing envelope IN", &in);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
     if (sg.n == 0)
         return cli_usage_error(cmd, "missing option '--key'");
     if (out == NULL)
@@ -1346,12 +1310,9 @@ static int manifest_sever(int argc, char **argv)
             return cli_getopt_error(cmd, c, argv, sever_longopts);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "missing envelope IN");
-    if (argc - optind > 1)
-        return cli_usage_error(cmd, "unexpected argument '%s'",
-                               argv[optind + 1]);
-    in = argv[optind];
+    rc = cli_one_operand(cmd, argc, argv, "missing envelope IN", &in);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
     if (out == NULL)
         return cli_usage_error(cmd, "missing option '--out'");
     if (out[0] == '\0')
@@ -1457,12 +1418,9 @@ static int manifest_verify(int argc, char **argv)
             return cli_getopt_error(cmd, c, argv, verify_longopts);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "missing envelope IN");
-    if (argc - optind > 1)
-        return cli_usage_error(cmd, "unexpected argument '%s'",
-                               argv[optind + 1]);
-    in = argv[optind];
+    rc = cli_one_operand(cmd, argc, argv, "missing envelope IN", &in);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
     if (t.n == 0)
         return cli_usage_error(cmd, "missing option '--key'");
 
@@ -1562,19 +1520,16 @@ static int manifest_check(int argc, char **argv)
             return cli_getopt_error(cmd, c, argv, check_longopts);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "missing envelope IN");
-    if (argc - optind > 1)
-        return cli_usage_error(cmd, "unexpected argument '%s'",
-                               argv[optind + 1]);
-    in = argv[optind];
+    rc = cli_one_operand(cmd, argc, argv, "missing envelope IN", &in);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
     if (t.n == 0)
         return cli_usage_error(cmd, "missing option '--key'");
     rc = resolve_ident(cmd, &io, vendor, class_id);
     if (rc != DSUIT_EXIT_OK)
         return rc;
     if (installed != NULL) {
-        if (parse_u64(installed, &prof.installed_seq) != 0)
+        if (cli_parse_u64(installed, &prof.installed_seq) != 0)
             return cli_usage_error(cmd,
                                    "invalid number '%s' for "
                                    "'--installed-seq'",
@@ -1582,7 +1537,7 @@ static int manifest_check(int argc, char **argv)
         prof.has_installed_seq = 1;
     }
     if (maxc != NULL) {
-        if (parse_u64(maxc, &v) != 0 || v == 0 || v > SIZE_MAX)
+        if (cli_parse_u64(maxc, &v) != 0 || v == 0 || v > SIZE_MAX)
             return cli_usage_error(cmd,
                                    "invalid number '%s' for "
                                    "'--max-components'",
@@ -1618,21 +1573,13 @@ static int manifest_check(int argc, char **argv)
 /* ---- show: CBOR to JSON
  * ------------------------------------------------------- */
 
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-    char *s = hex_string(p, n);
-    json_t *j = s != NULL ? json_string(s) : json_null();
-    free(s);
-    return j;
-}
-
 /* A text string, or its hex if it is not UTF-8. */
 static json_t *text_json(const char *p, size_t n)
 {
     if (dsuit_cbor_utf8_valid((const uint8_t *)p, n) &&
         memchr(p, '\0', n) == NULL)
         return json_stringn(p, n);
-    return hex_json((const uint8_t *)p, n);
+    return cli_hex_json((const uint8_t *)p, n);
 }
 
 /* Any CBOR item as JSON: integers, bstr as hex, tstr, arrays, maps with
@@ -1655,7 +1602,7 @@ static json_t *cbor_json(dsuit_cbor_dec_t *d, int depth)
     }
     case DSUIT_CBOR_BSTR:
         dsuit_cbor_read(d, &it);
-        return hex_json(it.data, (size_t)it.val);
+        return cli_hex_json(it.data, (size_t)it.val);
     case DSUIT_CBOR_TSTR:
         dsuit_cbor_read(d, &it);
         return text_json((const char *)it.data, (size_t)it.val);
@@ -1739,10 +1686,10 @@ static json_t *digest_json(const uint8_t *p, size_t n)
     if (dsuit_cbor_get_array(&d, &count) != DSUIT_OK || count < 2 ||
         dsuit_cbor_get_int(&d, &alg) != DSUIT_OK ||
         dsuit_cbor_get_bstr(&d, &b, &bl) != DSUIT_OK)
-        return hex_json(p, n);
+        return cli_hex_json(p, n);
     return json_pack("{s:s,s:o}", "alg",
                      alg == DSUIT_SUIT_DIGEST_SHA256 ? "sha-256" : "other",
-                     "bytes", hex_json(b, bl));
+                     "bytes", cli_hex_json(b, bl));
 }
 
 static const char *param_name(int64_t code, char *buf, size_t cap)
@@ -2075,10 +2022,10 @@ static json_t *envelope_json(const char *path, const dsuit_suit_envelope_t *e)
                         json_integer((json_int_t)e->seq));
     json_object_set_new(
         root, "manifest_digest",
-        json_pack("{s:s,s:o}", "alg",
-                  e->digest_alg == DSUIT_SUIT_DIGEST_SHA256 ? "sha-256"
-                                                            : "other",
-                  "bytes", hex_json(e->digest_bytes.ptr, e->digest_bytes.len)));
+        json_pack(
+            "{s:s,s:o}", "alg",
+            e->digest_alg == DSUIT_SUIT_DIGEST_SHA256 ? "sha-256" : "other",
+            "bytes", cli_hex_json(e->digest_bytes.ptr, e->digest_bytes.len)));
     if (e->reference_uri.len > 0)
         json_object_set_new(root, "reference_uri",
                             text_json((const char *)e->reference_uri.ptr,
@@ -2154,7 +2101,8 @@ static json_t *envelope_json(const char *path, const dsuit_suit_envelope_t *e)
             json_object_set_new(b, "alg", json_string(alg ? alg : "?"));
             json_object_set_new(b, "alg_id", json_integer(msg.alg));
             if (msg.kid != NULL)
-                json_object_set_new(b, "kid", hex_json(msg.kid, msg.kid_len));
+                json_object_set_new(b, "kid",
+                                    cli_hex_json(msg.kid, msg.kid_len));
         }
         json_array_append_new(auth, b);
     }
@@ -2356,27 +2304,12 @@ static int manifest_show(int argc, char **argv)
     uint8_t *buf = NULL;
     size_t len = 0;
     json_t *root;
-    int c, json = 0, rc;
+    int json, rc;
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", show_longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(show_usage, stdout);
-            return DSUIT_EXIT_OK;
-        case OPT_JSON:
-            json = 1;
-            break;
-        default:
-            return cli_getopt_error(cmd, c, argv, show_longopts);
-        }
-    }
-    if (optind >= argc)
-        return cli_usage_error(cmd, "missing envelope IN");
-    if (argc - optind > 1)
-        return cli_usage_error(cmd, "unexpected argument '%s'",
-                               argv[optind + 1]);
-    in = argv[optind];
+    rc = cli_show_args(cmd, show_usage, show_longopts, OPT_JSON,
+                       "missing envelope IN", argc, argv, &json, &in);
+    if (rc != CLI_GO_ON)
+        return rc;
 
     rc = read_envelope(cmd, in, &buf, &len);
     if (rc != DSUIT_EXIT_OK)
@@ -2395,8 +2328,7 @@ static int manifest_show(int argc, char **argv)
         return DSUIT_EXIT_FAIL;
     }
     if (json) {
-        json_dumpf(root, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_print_json(root);
     } else {
         print_envelope(root);
     }
@@ -2408,12 +2340,7 @@ static int manifest_show(int argc, char **argv)
 /* ---- dispatch
  * ----------------------------------------------------------------- */
 
-struct manifest_verb {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-};
-
-static const struct manifest_verb verbs[] = {
+static const cli_verb_t verbs[] = {
     {"create", manifest_create}, {"sign", manifest_sign},
     {"sever", manifest_sever},   {"verify", manifest_verify},
     {"check", manifest_check},   {"show", manifest_show},
@@ -2421,19 +2348,6 @@ static const struct manifest_verb verbs[] = {
 
 int cmd_manifest(int argc, char **argv)
 {
-    const char *verb;
-
-    if (argc < 2)
-        return cli_usage_error("manifest", "missing verb (try 'create')");
-    verb = argv[1];
-    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-        fputs(usage, stdout);
-        return DSUIT_EXIT_OK;
-    }
-    if (verb[0] == '-')
-        return cli_usage_error("manifest", "unknown option '%s'", verb);
-    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-        if (strcmp(verbs[i].name, verb) == 0)
-            return verbs[i].fn(argc - 1, argv + 1);
-    return cli_usage_error("manifest", "unknown verb '%s'", verb);
+    return cli_run_verb("manifest", usage, "missing verb (try 'create')", 1,
+                        verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
 }

@@ -141,13 +141,7 @@ static int read_tx(const char *cmd, const char *path, uint8_t **out,
 /* The single positional TX argument of a verb. */
 static int one_file(const char *cmd, int argc, char **argv, const char **out)
 {
-    if (optind >= argc)
-        return cli_usage_error(cmd, "missing transaction file TX");
-    if (argc - optind > 1)
-        return cli_usage_error(cmd, "unexpected argument '%s'",
-                               argv[optind + 1]);
-    *out = argv[optind];
-    return DSUIT_EXIT_OK;
+    return cli_one_operand(cmd, argc, argv, "missing transaction file TX", out);
 }
 
 /* ---- sign --------------------------------------------------------------- */
@@ -241,53 +235,6 @@ out:
 
 /* ---- show --------------------------------------------------------------- */
 
-static const char *type_name(uint64_t type)
-{
-    switch (type) {
-    case DSUIT_TX_REGISTER_AUTHOR:
-        return "register-author";
-    case DSUIT_TX_REVOKE_AUTHOR:
-        return "revoke-author";
-    case DSUIT_TX_ROTATE_AUTHOR_KEY:
-        return "rotate-author-key";
-    case DSUIT_TX_PUBLISH:
-        return "publish";
-    case DSUIT_TX_REGISTER_DEVICE:
-        return "register-device";
-    default:
-        return "unknown";
-    }
-}
-
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-    char *h = malloc(2 * n + 1);
-    json_t *j;
-    if (h == NULL || cli_hex_encode(p, n, h, 2 * n + 1) != 0) {
-        free(h);
-        return json_null();
-    }
-    j = json_string(h);
-    free(h);
-    return j;
-}
-
-static json_t *uuid_json(const uint8_t *u)
-{
-    char s[CLI_UUID_TEXT_LEN + 1];
-    cli_uuid_format(u, s);
-    return json_string(s);
-}
-
-static json_t *u64_json(uint64_t v)
-{
-    char buf[24];
-    if (v <= (uint64_t)INT64_MAX)
-        return json_integer((json_int_t)v);
-    snprintf(buf, sizeof buf, "%" PRIu64, v);
-    return json_string(buf);
-}
-
 /* A COSE_Key in a payload: its key id and algorithm, as `dsuit key show`
  * names them ("?" if it does not decode; the ledger refuses such a tx). */
 static void key_info(const uint8_t *k, size_t len, uint8_t kid[32],
@@ -306,7 +253,7 @@ static json_t *key_json(const uint8_t *k, size_t len)
     uint8_t kid[32];
     const char *alg;
     key_info(k, len, kid, &alg);
-    return json_pack("{s:o, s:s}", "key_id", hex_json(kid, 32), "alg", alg);
+    return json_pack("{s:o, s:s}", "key_id", cli_hex_json(kid, 32), "alg", alg);
 }
 
 static json_t *payload_json(const dsuit_tx_t *t)
@@ -319,20 +266,22 @@ static json_t *payload_json(const dsuit_tx_t *t)
                             key_json(t->u.author.key, t->u.author.key_len));
         json_object_set_new(
             p, "name", json_stringn(t->u.author.name, t->u.author.name_len));
-        json_object_set_new(p, "vendor_id", uuid_json(t->u.author.vendor));
+        json_object_set_new(p, "vendor_id", cli_uuid_json(t->u.author.vendor));
         for (size_t i = 0; i < t->u.author.n_classes; i++)
-            json_array_append_new(cls, uuid_json(dsuit_tx_author_class(t, i)));
+            json_array_append_new(cls,
+                                  cli_uuid_json(dsuit_tx_author_class(t, i)));
         json_object_set_new(p, "class_ids", cls);
         break;
     }
     case DSUIT_TX_REVOKE_AUTHOR:
-        json_object_set_new(p, "key_id", hex_json(t->u.revoke.key_id, 32));
+        json_object_set_new(p, "key_id", cli_hex_json(t->u.revoke.key_id, 32));
         json_object_set_new(
             p, "reason",
             json_stringn(t->u.revoke.reason, t->u.revoke.reason_len));
         break;
     case DSUIT_TX_ROTATE_AUTHOR_KEY:
-        json_object_set_new(p, "old_key_id", hex_json(t->u.rotate.old_id, 32));
+        json_object_set_new(p, "old_key_id",
+                            cli_hex_json(t->u.rotate.old_id, 32));
         json_object_set_new(p, "new_key",
                             key_json(t->u.rotate.key, t->u.rotate.key_len));
         break;
@@ -341,26 +290,28 @@ static json_t *payload_json(const dsuit_tx_t *t)
         uint8_t d[32];
         dsuit_sha256(t->u.publish.envelope, t->u.publish.envelope_len, d);
         json_object_set_new(p, "envelope_size",
-                            u64_json(t->u.publish.envelope_len));
-        json_object_set_new(p, "envelope_sha256", hex_json(d, 32));
+                            cli_u64_json(t->u.publish.envelope_len));
+        json_object_set_new(p, "envelope_sha256", cli_hex_json(d, 32));
         for (size_t i = 0; i < t->u.publish.n_images; i++) {
             const dsuit_tx_image_t *im = &t->u.publish.images[i];
             json_t *ch = json_array();
             for (size_t k = 0; k < im->n_chunks; k++)
-                json_array_append_new(ch, hex_json(dsuit_tx_chunk(im, k), 32));
+                json_array_append_new(ch,
+                                      cli_hex_json(dsuit_tx_chunk(im, k), 32));
             json_array_append_new(
                 imgs, json_pack("{s:o, s:o, s:o, s:o}", "digest",
-                                hex_json(im->digest, 32), "size",
-                                u64_json(im->size), "chunk_size",
-                                u64_json(im->chunk_size), "chunks", ch));
+                                cli_hex_json(im->digest, 32), "size",
+                                cli_u64_json(im->size), "chunk_size",
+                                cli_u64_json(im->chunk_size), "chunks", ch));
         }
         json_object_set_new(p, "images", imgs);
         break;
     }
     case DSUIT_TX_REGISTER_DEVICE:
-        json_object_set_new(p, "device_id", uuid_json(t->u.device.device_id));
-        json_object_set_new(p, "vendor_id", uuid_json(t->u.device.vendor));
-        json_object_set_new(p, "class_id", uuid_json(t->u.device.class_id));
+        json_object_set_new(p, "device_id",
+                            cli_uuid_json(t->u.device.device_id));
+        json_object_set_new(p, "vendor_id", cli_uuid_json(t->u.device.vendor));
+        json_object_set_new(p, "class_id", cli_uuid_json(t->u.device.class_id));
         json_object_set_new(p, "device_key",
                             key_json(t->u.device.key, t->u.device.key_len));
         break;
@@ -373,30 +324,22 @@ static json_t *payload_json(const dsuit_tx_t *t)
 static json_t *tx_json(const dsuit_tx_t *t)
 {
     json_t *root = json_object(), *sigs = json_array();
-    json_object_set_new(root, "type", json_string(type_name(t->type)));
-    json_object_set_new(root, "type_code", u64_json(t->type));
-    json_object_set_new(root, "chain", hex_json(t->chain, 32));
-    json_object_set_new(root, "nonce", u64_json(t->nonce));
-    json_object_set_new(root, "id", hex_json(t->id, 32));
+    json_object_set_new(root, "type", json_string(cli_tx_type_name(t->type)));
+    json_object_set_new(root, "type_code", cli_u64_json(t->type));
+    json_object_set_new(root, "chain", cli_hex_json(t->chain, 32));
+    json_object_set_new(root, "nonce", cli_u64_json(t->nonce));
+    json_object_set_new(root, "id", cli_hex_json(t->id, 32));
     json_object_set_new(root, "payload", payload_json(t));
     for (size_t i = 0; i < t->n_sigs; i++) {
         const char *alg = dsuit_cose_alg_name(t->sigs[i].alg);
         json_array_append_new(sigs,
                               json_pack("{s:o, s:I, s:s}", "key_id",
-                                        hex_json(t->sigs[i].key_id, 32), "alg",
-                                        (json_int_t)t->sigs[i].alg, "alg_name",
-                                        alg != NULL ? alg : "?"));
+                                        cli_hex_json(t->sigs[i].key_id, 32),
+                                        "alg", (json_int_t)t->sigs[i].alg,
+                                        "alg_name", alg != NULL ? alg : "?"));
     }
     json_object_set_new(root, "signers", sigs);
     return root;
-}
-
-/* Text from the file with control characters replaced, so a name cannot
- * move the terminal's cursor or fake further lines. */
-static void print_text(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        putchar((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
 }
 
 static void print_hex_line(const char *label, const uint8_t *p, size_t n)
@@ -425,7 +368,7 @@ static void print_key_line(const char *label, const uint8_t *k, size_t len)
 
 static void print_tx(const dsuit_tx_t *t)
 {
-    printf("type: %s (%" PRIu64 ")\n", type_name(t->type), t->type);
+    printf("type: %s (%" PRIu64 ")\n", cli_tx_type_name(t->type), t->type);
     print_hex_line("chain", t->chain, 32);
     printf("nonce: %" PRIu64 "\n", t->nonce);
     print_hex_line("tx id", t->id, 32);
@@ -433,7 +376,7 @@ static void print_tx(const dsuit_tx_t *t)
     case DSUIT_TX_REGISTER_AUTHOR:
         print_key_line("author key", t->u.author.key, t->u.author.key_len);
         fputs("name: ", stdout);
-        print_text(t->u.author.name, t->u.author.name_len);
+        cli_print_textn(t->u.author.name, t->u.author.name_len);
         putchar('\n');
         print_uuid_line("vendor id", t->u.author.vendor);
         printf("class ids: %zu\n", t->u.author.n_classes);
@@ -446,7 +389,7 @@ static void print_tx(const dsuit_tx_t *t)
     case DSUIT_TX_REVOKE_AUTHOR:
         print_hex_line("author key id", t->u.revoke.key_id, 32);
         fputs("reason: ", stdout);
-        print_text(t->u.revoke.reason, t->u.revoke.reason_len);
+        cli_print_textn(t->u.revoke.reason, t->u.revoke.reason_len);
         putchar('\n');
         break;
     case DSUIT_TX_ROTATE_AUTHOR_KEY:
@@ -493,42 +436,23 @@ static int tx_show(int argc, char **argv)
     uint8_t *buf = NULL;
     size_t len = 0;
     dsuit_tx_t t;
-    int c, json = 0, rc;
+    int json, rc;
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", show_longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(show_usage, stdout);
-            return DSUIT_EXIT_OK;
-        case OPT_JSON:
-            json = 1;
-            break;
-        default:
-            return cli_getopt_error(CMD_SHOW, c, argv, show_longopts);
-        }
-    }
-    rc = one_file(CMD_SHOW, argc, argv, &path);
-    if (rc != DSUIT_EXIT_OK)
+    rc = cli_show_args(CMD_SHOW, show_usage, show_longopts, OPT_JSON,
+                       "missing transaction file TX", argc, argv, &json, &path);
+    if (rc != CLI_GO_ON)
         return rc;
     rc = read_tx(CMD_SHOW, path, &buf, &len, &t);
     if (rc != DSUIT_EXIT_OK)
         return rc;
     if (json) {
-        json_t *root = tx_json(&t);
-        if (root == NULL) {
-            cli_error(CMD_SHOW, "out of memory");
-            free(buf);
-            return DSUIT_EXIT_FAIL;
-        }
-        json_dumpf(root, stdout, JSON_INDENT(2));
-        putchar('\n');
-        json_decref(root);
+        rc = cli_print_json_new(CMD_SHOW, tx_json(&t));
     } else {
         print_tx(&t);
+        rc = DSUIT_EXIT_OK;
     }
     free(buf);
-    return DSUIT_EXIT_OK;
+    return rc;
 }
 
 /* ---- submit ------------------------------------------------------------- */
@@ -605,19 +529,15 @@ static int tx_submit(int argc, char **argv)
     return rc;
 }
 
+static const cli_verb_t verbs[] = {
+    {"sign", tx_sign},
+    {"show", tx_show},
+    {"submit", tx_submit},
+};
+
 int cmd_tx(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error(CMD, "missing verb: sign, show or submit");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, stdout);
-        return DSUIT_EXIT_OK;
-    }
-    if (strcmp(argv[1], "sign") == 0)
-        return tx_sign(argc - 1, argv + 1);
-    if (strcmp(argv[1], "show") == 0)
-        return tx_show(argc - 1, argv + 1);
-    if (strcmp(argv[1], "submit") == 0)
-        return tx_submit(argc - 1, argv + 1);
-    return cli_usage_error(CMD, "unknown verb '%s'", argv[1]);
+    /* "dsuit tx --frob" is an unknown verb, not an unknown option. */
+    return cli_run_verb(CMD, usage, "missing verb: sign, show or submit", 0,
+                        verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
 }

@@ -8,45 +8,13 @@
 # (--node, tx submit to live nodes) are in test_author_tx_net.sh.
 set -u
 
-DSUIT=${DSUIT_BIN:-}
-if [[ -z $DSUIT || ! -x $DSUIT ]]; then
-    echo "test_author_tx: DSUIT_BIN is not set or not executable: '$DSUIT'" >&2
-    exit 1
-fi
-if ! command -v jq >/dev/null; then
-    echo "test_author_tx: jq is needed to check --json output" >&2
-    exit 1
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/test_author_tx.XXXXXX") || exit 1
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
+require_dsuit
+require_tool jq "to check --json output"
+make_work
 umask 022
 
-passed=0
-failed=0
-
 # ---- helpers ---------------------------------------------------------------
-
-fail() {
-    echo "    $*" >&2
-    return 1
-}
-
-run() {
-    "$DSUIT" "$@" >"$WORK/.out" 2>"$WORK/.err"
-    rc=$?
-    out=$(cat "$WORK/.out")
-    err=$(cat "$WORK/.err")
-}
-
-expect_rc() {
-    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stderr: $err"
-}
-
-key_id() {
-    "$DSUIT" key show "$1" --json | jq -r .key_id
-}
 
 # Keys and a genesis shared by all tests: 4 validators, 2 registrars with
 # threshold 2, and three author keys.
@@ -91,19 +59,6 @@ register_args() {
     R=(author register --genesis "$GEN" --registrar-key "$KEYS/reg-1.key"
        --author-pub "$KEYS/author.pub" --name "Acme Firmware"
        --vendor-domain acme.example --class sensor --class gw)
-}
-
-run_test() {
-    local name=$1
-    mkdir -p "$WORK/$name" && cd "$WORK/$name" || exit 1
-    if "$name"; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-    fi
-    cd "$WORK" || exit 1
 }
 
 json_field() {
@@ -496,22 +451,12 @@ test_submit_to_a_node_that_does_not_answer_exits_1() {
 }
 
 test_help_exits_0_on_stdout() {
-    local c
-    for c in "author --help" "author register --help" "author revoke -h" \
+    expect_help "author --help" "author register --help" "author revoke -h" \
         "author rotate --help" "tx --help" "tx sign --help" "tx show -h" \
-        "tx submit --help"; do
-        # shellcheck disable=SC2086
-        run $c
-        [[ $rc -eq 0 && $out == usage:* && -z $err ]] ||
-            fail "'$c': exit $rc, out: $out, err: $err" || return 1
-    done
+        "tx submit --help"
 }
 
 # ---- run -------------------------------------------------------------------
 
-for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
-    run_test "$t"
-done
-
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 && $passed -gt 0 ]]
+run_all_tests
+finish

@@ -11,19 +11,12 @@
 # started (by pid) and removes the scratch folder.
 set -u
 
-DSUIT=${DSUIT_BIN:-}
-if [[ -z $DSUIT || ! -x $DSUIT ]]; then
-    echo "test_author_tx_net: DSUIT_BIN is not set or not executable: '$DSUIT'" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.sh" || exit 1
+require_dsuit
 for tool in jq curl python3; do
-    if ! command -v $tool >/dev/null; then
-        echo "test_author_tx_net: $tool is needed" >&2
-        exit 1
-    fi
+    require_tool $tool
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/test_author_tx_net.XXXXXX") || exit 1
 PIDS=()
 cleanup() {
     local p i
@@ -41,30 +34,11 @@ cleanup() {
     done
     rm -rf "$WORK"
 }
-trap cleanup EXIT
-cd "$WORK" || exit 1
+make_work cleanup
 
-passed=0
-failed=0
-
-fail() {
-    echo "    $*" >&2
-    return 1
-}
-
-run() {
-    "$DSUIT" "$@" >"$WORK/.out" 2>"$WORK/.err"
-    rc=$?
-    out=$(cat "$WORK/.out")
-    err=$(cat "$WORK/.err")
-}
-
+# As lib.sh's, with stdout too.
 expect_rc() {
     [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stdout: $out; stderr: $err"
-}
-
-key_id() {
-    "$DSUIT" key show "$1" --json | jq -r .key_id
 }
 
 die() {
@@ -136,19 +110,6 @@ for ((t = 0; t < 300; t++)); do
 done
 [[ $ready -eq 4 ]] || die "the network did not come up in 60 s"
 NODE=http://127.0.0.1:${HTTP[1]}
-
-run_test() {
-    local name=$1
-    mkdir -p "$WORK/$name" && cd "$WORK/$name" || exit 1
-    if "$name"; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-    fi
-    cd "$WORK" || exit 1
-}
 
 author_status() {
     curl -s --max-time 5 "$NODE/v1/authors" |
@@ -375,9 +336,5 @@ test_a_transaction_that_stays_pending_times_out_with_exit_1() {
     ((t1 - t0 <= 6)) || fail "took $((t1 - t0)) s for a 2 s timeout"
 }
 
-for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
-    run_test "$t"
-done
-
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 && $passed -gt 0 ]]
+run_all_tests
+finish

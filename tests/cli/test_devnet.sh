@@ -12,20 +12,12 @@
 # process is touched. Exit codes are those of docs/EXIT-CODES.md.
 set -u
 
-DSUIT=${DSUIT_BIN:-}
-if [[ -z $DSUIT || ! -x $DSUIT ]]; then
-    echo "test_devnet: DSUIT_BIN is not set or not executable: '$DSUIT'" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.sh" || exit 1
+require_dsuit
 for tool in jq timeout sha256sum; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "test_devnet: $tool is needed" >&2
-        exit 1
-    fi
+    require_tool "$tool"
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/test_devnet.XXXXXX") || exit 1
-D=$WORK/D       # the main devnet
 DECOY_PID=      # a process no devnet command may touch
 FG_PID=         # a foreground `devnet up` started by a test
 
@@ -67,50 +59,14 @@ cleanup() {
     [[ -n $DECOY_PID ]] && kill "$DECOY_PID" 2>/dev/null
     rm -rf "$WORK"
 }
-trap cleanup EXIT
+make_work cleanup
 trap 'exit 1' INT TERM
-cd "$WORK" || exit 1
-
-passed=0
-failed=0
+D=$WORK/D       # the main devnet
+# The tests of the main devnet build on each other: all run in $WORK.
+TEST_OWN_DIR=0
+RUN_TIMEOUT=60  # run: at most 60 s
 
 # ---- helpers ---------------------------------------------------------------
-
-fail() {
-    echo "    $*" >&2
-    return 1
-}
-
-# run CMD...: run the program (at most 60 s), leaving $out, $err and $rc.
-run() {
-    timeout 60 "$DSUIT" "$@" >"$WORK/.out" 2>"$WORK/.err"
-    rc=$?
-    out=$(cat "$WORK/.out")
-    err=$(cat "$WORK/.err")
-}
-
-expect_rc() {
-    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stderr: $err"
-}
-
-line_count() {
-    if [[ -z $1 ]]; then echo 0; else printf '%s\n' "$1" | wc -l; fi
-}
-
-# expect_usage_error "hint command" ARGS...: exit 2, one error line that
-# starts "dsuit <cmd>: ", then the hint, nothing on stdout.
-expect_usage_error() {
-    local cmd=$1
-    shift
-    run "$@"
-    expect_rc 2 || return 1
-    [[ -z $out ]] || fail "$*: stdout not empty: $out" || return 1
-    [[ $(line_count "$err") -eq 2 ]] || fail "$*: stderr: $err" || return 1
-    [[ $(printf '%s\n' "$err" | head -n1) == "dsuit $cmd: "* ]] ||
-        fail "$*: first line: $err" || return 1
-    [[ $(printf '%s\n' "$err" | tail -n1) == "try 'dsuit $cmd --help'" ]] ||
-        fail "$*: hint: $err"
-}
 
 # The pids in DIR/devnet.pids, one per line.
 pids_of() {
@@ -145,18 +101,6 @@ min_of() {
 
 max_of() {
     jq -r "[.nodes[].$1 // -1] | max" <<<"$sj"
-}
-
-run_test() {
-    local name=$1
-    if "$name"; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-    fi
-    cd "$WORK" || exit 1
 }
 
 # ---- command line ------------------------------------------------------------
@@ -515,5 +459,4 @@ if [[ $(declare -F | awk '$3 ~ /^test_/' | wc -l) -ne 16 ]]; then
     failed=$((failed + 1))
     echo "FAIL the run list misses a test_ function"
 fi
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 && $passed -gt 0 ]]
+finish

@@ -5,49 +5,11 @@
 # exit codes are those of docs/EXIT-CODES.md.
 set -u
 
-DSUIT=${DSUIT_BIN:-}
-if [[ -z $DSUIT || ! -x $DSUIT ]]; then
-    echo "test_genesis: DSUIT_BIN is not set or not executable: '$DSUIT'" >&2
-    exit 1
-fi
-if ! command -v jq >/dev/null; then
-    echo "test_genesis: jq is needed to check --json output" >&2
-    exit 1
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/test_genesis.XXXXXX") || exit 1
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
+require_dsuit
+require_tool jq "to check --json output"
+make_work
 umask 022
-
-passed=0
-failed=0
-
-# ---- helpers ---------------------------------------------------------------
-
-fail() {
-    echo "    $*" >&2
-    return 1
-}
-
-run() {
-    "$DSUIT" "$@" >"$WORK/.out" 2>"$WORK/.err"
-    rc=$?
-    out=$(cat "$WORK/.out")
-    err=$(cat "$WORK/.err")
-}
-
-expect_rc() {
-    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stderr: $err"
-}
-
-line_count() {
-    if [[ -z $1 ]]; then echo 0; else printf '%s\n' "$1" | wc -l; fi
-}
-
-key_id() {
-    "$DSUIT" key show "$1" --json | jq -r .key_id
-}
 
 # Keys shared by all tests: 4 validators (es256 and ed25519 mixed), 3
 # registrars, made once.
@@ -74,19 +36,6 @@ good_args() {
         --registrar "$KEYS/reg-1.pub" --registrar "$KEYS/reg-2.pub"
         --registrar "$KEYS/reg-3.pub" --registrar-threshold 2
         --time 1700000000)
-}
-
-run_test() {
-    local name=$1
-    mkdir -p "$WORK/$name" && cd "$WORK/$name" || exit 1
-    if "$name"; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-    fi
-    cd "$WORK" || exit 1
 }
 
 # ---- create ----------------------------------------------------------------
@@ -217,18 +166,12 @@ test_genesis_cannot_write_into_a_missing_folder() {
 
 # ---- bad command lines: exit 2, an error line and the hint -------------------
 
-# expect_usage "message part" ARGS...
+# expect_usage "message part" ARGS...: a genesis usage error (see
+# expect_usage_message), and no g.cbor written.
 expect_usage() {
     local want=$1
     shift
-    run "$@"
-    expect_rc 2 || return 1
-    [[ -z $out ]] || fail "stdout: $out" || return 1
-    [[ $(line_count "$err") -eq 2 ]] || fail "stderr: $err" || return 1
-    [[ $(head -n1 <<<"$err") == "dsuit genesis: "*"$want"* ]] ||
-        fail "message: $err (want '$want')" || return 1
-    [[ $(tail -n1 <<<"$err") == "try 'dsuit genesis --help'" ]] ||
-        fail "hint: $err" || return 1
+    expect_usage_message genesis "$want" "$@" || return 1
     [[ ! -e g.cbor ]] || fail "g.cbor was written"
 }
 
@@ -432,22 +375,13 @@ test_genesis_show_usage_errors_exit_2() {
 }
 
 test_genesis_help_exits_0_on_stdout() {
-    local args
-    for args in "genesis --help" "genesis -h" "genesis show --help"; do
-        # shellcheck disable=SC2086 # split on purpose
-        run $args
-        expect_rc 0 || return 1
-        [[ $out == usage:* && -z $err ]] || fail "dsuit $args: $out $err" ||
-            return 1
-    done
+    expect_help "genesis --help" "genesis -h" "genesis show --help" ||
+        return 1
     run --help
     printf '%s\n' "$out" | grep -Eq '^  genesis +[a-z]' || fail "not listed"
 }
 
 # ---- run -------------------------------------------------------------------
 
-for t in $(declare -F | awk '$3 ~ /^test_/ {print $3}'); do
-    run_test "$t"
-done
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 && $passed -gt 0 ]]
+run_all_tests
+finish

@@ -6,44 +6,17 @@
 # Exit codes checked here are those of docs/EXIT-CODES.md.
 set -u
 
-DSUIT=${DSUIT_BIN:-}
+. "$(dirname "$0")/lib.sh" || exit 1
+require_dsuit
 VECTORS=${DSUIT_VECTORS:-}
-if [[ -z $DSUIT || ! -x $DSUIT ]]; then
-    echo "test_keygen: DSUIT_BIN is not set or not executable: '$DSUIT'" >&2
-    exit 1
-fi
 if [[ -z $VECTORS || ! -d $VECTORS/suit/keys ]]; then
     echo "test_keygen: DSUIT_VECTORS does not hold suit/keys: '$VECTORS'" >&2
     exit 1
 fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/test_keygen.XXXXXX") || exit 1
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
+make_work
 umask 022
 
-passed=0
-failed=0
-
 # ---- helpers ---------------------------------------------------------------
-
-# Print a failure reason; the test function then returns 1.
-fail() {
-    echo "    $*" >&2
-    return 1
-}
-
-# run CMD...: run the program, leaving $out, $err and $rc.
-run() {
-    "$DSUIT" "$@" >"$WORK/.out" 2>"$WORK/.err"
-    rc=$?
-    out=$(cat "$WORK/.out")
-    err=$(cat "$WORK/.err")
-}
-
-expect_rc() {
-    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stderr: $err"
-}
 
 file_mode() {
     stat -c %a "$1"
@@ -65,24 +38,6 @@ new_key() {
     id=$("$DSUIT" keygen --alg "$1" --out "$2" 2>&1)
     is_key_id "$id" || fail "keygen --alg $1 --out $2: '$id'" || return 1
     echo "$id"
-}
-
-line_count() {
-    if [[ -z $1 ]]; then echo 0; else printf '%s\n' "$1" | wc -l; fi
-}
-
-run_test() {
-    local name=$1
-    # Each test starts in an empty folder of its own.
-    mkdir -p "$WORK/$name" && cd "$WORK/$name" || exit 1
-    if "$name"; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-    fi
-    cd "$WORK" || exit 1
 }
 
 # ---- keygen ----------------------------------------------------------------
@@ -185,21 +140,6 @@ test_keygen_cannot_write_into_a_missing_folder() {
 }
 
 # ---- keygen usage errors ----------------------------------------------------
-
-# expect_usage_error "hint command" ARGS...: exit 2, one error line that
-# starts "dsuit <cmd>: ", then the hint, nothing on stdout.
-expect_usage_error() {
-    local cmd=$1
-    shift
-    run "$@"
-    expect_rc 2 || return 1
-    [[ -z $out ]] || fail "stdout not empty: $out" || return 1
-    [[ $(line_count "$err") -eq 2 ]] || fail "stderr: $err" || return 1
-    [[ $(printf '%s\n' "$err" | head -n1) == "dsuit $cmd: "* ]] ||
-        fail "first line: $err" || return 1
-    [[ $(printf '%s\n' "$err" | tail -n1) == "try 'dsuit $cmd --help'" ]] ||
-        fail "hint line: $err"
-}
 
 test_keygen_unknown_option_exits_2_with_hint() {
     expect_usage_error keygen keygen --alg es256 --out k --sing || return 1
@@ -444,15 +384,9 @@ test_help_lists_keygen_key_and_demo() {
 }
 
 test_every_help_exits_0_on_stdout() {
-    local args
-    for args in "--help" "-h" "keygen --help" "keygen -h" "key --help" \
-        "key show --help" "demo --help" "keygen --alg es256 --help"; do
-        # shellcheck disable=SC2086 # split on purpose
-        run $args
-        expect_rc 0 || fail "dsuit $args" || return 1
-        [[ $out == usage:* ]] || fail "dsuit $args: stdout: $out" || return 1
-        [[ -z $err ]] || fail "dsuit $args: stderr: $err" || return 1
-    done
+    expect_help "--help" "-h" "keygen --help" "keygen -h" "key --help" \
+        "key show --help" "demo --help" "keygen --alg es256 --help" ||
+        return 1
     [[ -z $(ls -A) ]] || fail "--help wrote files"
 }
 
@@ -581,8 +515,5 @@ test_demo_unknown_option_exits_2() {
 # ---- run -------------------------------------------------------------------
 
 # Every function named test_* is a test.
-for t in $(declare -F | awk '$3 ~ /^test_/ {print $3}'); do
-    run_test "$t"
-done
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 && $passed -gt 0 ]]
+run_all_tests
+finish

@@ -13,25 +13,22 @@
 # fixture's own cmocka test.
 set -u
 
-DSUIT=${DSUIT_BIN:-}
+. "$(dirname "$0")/lib.sh" || exit 1
+require_dsuit
 BUILD=${DSUIT_BUILD_DIR:-}
 FIXTURE_BIN=$BUILD/ledger_test_ledger_cli_fixture
-if [[ -z $DSUIT || ! -x $DSUIT ]]; then
-    echo "test_ledger_cli: DSUIT_BIN is not set or not executable: '$DSUIT'" >&2
-    exit 1
-fi
 if [[ -z $BUILD || ! -x $FIXTURE_BIN ]]; then
     echo "test_ledger_cli: fixture builder not found: '$FIXTURE_BIN' (set DSUIT_BUILD_DIR)" >&2
     exit 1
 fi
-if ! command -v jq >/dev/null; then
-    echo "test_ledger_cli: jq is needed to check --json output" >&2
-    exit 1
-fi
+require_tool jq "to check --json output"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/test_ledger_cli.XXXXXX") || exit 1
-trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
+# The fixture leaves read-only folders: make them writable to remove them.
+cleanup() {
+    chmod -R u+w "$WORK" 2>/dev/null
+    rm -rf "$WORK"
+}
+make_work cleanup
 
 DSUIT_LEDGER_FIXTURE=$WORK/fx "$FIXTURE_BIN" >"$WORK/fixture.log" 2>&1 || {
     echo "test_ledger_cli: building the fixture failed:" >&2
@@ -43,42 +40,6 @@ GEN=$WORK/fx/genesis.cbor
 [[ -f $L/data.mdb && -f $GEN ]] || {
     echo "test_ledger_cli: fixture incomplete in $WORK/fx" >&2
     exit 1
-}
-
-passed=0
-failed=0
-
-fail() {
-    echo "    $*" >&2
-    return 1
-}
-
-run() {
-    "$DSUIT" "$@" >"$WORK/.out" 2>"$WORK/.err"
-    rc=$?
-    out=$(cat "$WORK/.out")
-    err=$(cat "$WORK/.err")
-}
-
-expect_rc() {
-    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stderr: $err"
-}
-
-line_count() {
-    if [[ -z $1 ]]; then echo 0; else printf '%s\n' "$1" | wc -l; fi
-}
-
-run_test() {
-    local name=$1
-    mkdir -p "$WORK/$name" && cd "$WORK/$name" || exit 1
-    if "$name"; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-    fi
-    cd "$WORK" || exit 1
 }
 
 # ---- verify ----------------------------------------------------------------
@@ -291,60 +252,39 @@ test_show_works_on_a_read_only_folder() {
 
 # ---- usage -----------------------------------------------------------------
 
-# expect_usage "cmd words" "message part" ARGS...
-expect_usage() {
-    local cmd=$1 want=$2
-    shift 2
-    run "$@"
-    expect_rc 2 || return 1
-    [[ -z $out ]] || fail "stdout: $out" || return 1
-    [[ $(line_count "$err") -eq 2 ]] || fail "stderr: $err" || return 1
-    [[ $(head -n1 <<<"$err") == "dsuit $cmd: "*"$want"* ]] ||
-        fail "message: $err (want '$want')" || return 1
-    [[ $(tail -n1 <<<"$err") == "try 'dsuit $cmd --help'" ]] ||
-        fail "hint: $err"
-}
-
 test_usage_errors_exit_2() {
-    expect_usage ledger "missing verb" ledger || return 1
-    expect_usage ledger "unknown verb 'check'" ledger check || return 1
-    expect_usage "ledger verify" "missing option '--data'" ledger verify ||
+    expect_usage_message ledger "missing verb" ledger || return 1
+    expect_usage_message ledger "unknown verb 'check'" ledger check ||
         return 1
-    expect_usage "ledger verify" "unexpected argument 'x'" ledger verify \
-        --data "$L" x || return 1
-    expect_usage "ledger show" "missing option '--data'" ledger show blocks ||
-        return 1
-    expect_usage "ledger show" "unknown view 'txs'" ledger show txs \
+    expect_usage_message "ledger verify" "missing option '--data'" \
+        ledger verify || return 1
+    expect_usage_message "ledger verify" "unexpected argument 'x'" \
+        ledger verify --data "$L" x || return 1
+    expect_usage_message "ledger show" "missing option '--data'" \
+        ledger show blocks || return 1
+    expect_usage_message "ledger show" "unknown view 'txs'" ledger show txs \
         --data "$L" || return 1
-    expect_usage "ledger show" "option '--from' needs a height, not 'x'" \
+    expect_usage_message "ledger show" \
+        "option '--from' needs a height, not 'x'" \
         ledger show blocks --from x --data "$L" || return 1
-    expect_usage "ledger show" "'--from' 4 is after '--to' 2" ledger show \
-        blocks --from 4 --to 2 --data "$L" || return 1
-    expect_usage "ledger show" "'--from' and '--to' need a view" ledger show \
-        --from 1 --data "$L" || return 1
-    expect_usage "ledger show" "unexpected argument 'devices'" ledger show \
-        blocks devices --data "$L" || return 1
-    expect_usage "ledger show" "unknown option '--tail'" ledger show \
-        --tail --data "$L"
+    expect_usage_message "ledger show" "'--from' 4 is after '--to' 2" \
+        ledger show blocks --from 4 --to 2 --data "$L" || return 1
+    expect_usage_message "ledger show" "'--from' and '--to' need a view" \
+        ledger show --from 1 --data "$L" || return 1
+    expect_usage_message "ledger show" "unexpected argument 'devices'" \
+        ledger show blocks devices --data "$L" || return 1
+    expect_usage_message "ledger show" "unknown option '--tail'" \
+        ledger show --tail --data "$L"
 }
 
 test_help_exits_0_on_stdout() {
-    local args
-    for args in "ledger --help" "ledger verify --help" "ledger show -h"; do
-        # shellcheck disable=SC2086 # split on purpose
-        run $args
-        expect_rc 0 || return 1
-        [[ $out == usage:* && -z $err ]] || fail "dsuit $args: $out $err" ||
-            return 1
-    done
+    expect_help "ledger --help" "ledger verify --help" "ledger show -h" ||
+        return 1
     run --help
     grep -Eq '^  ledger +[a-z]' <<<"$out" || fail "not listed: $out"
 }
 
 # ---- run -------------------------------------------------------------------
 
-for t in $(declare -F | awk '$3 ~ /^test_/ {print $3}'); do
-    run_test "$t"
-done
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 && $passed -gt 0 ]]
+run_all_tests
+finish

@@ -6,12 +6,9 @@
 # `run_test` runs it and counts the result. Exit codes: docs/EXIT-CODES.md.
 set -u
 
-DSUIT=${DSUIT_BIN:-}
+. "$(dirname "$0")/lib.sh" || exit 1
+require_dsuit
 VECTORS=${DSUIT_VECTORS:-}
-if [[ -z $DSUIT || ! -x $DSUIT ]]; then
-    echo "test_manifest: DSUIT_BIN is not set or not executable: '$DSUIT'" >&2
-    exit 1
-fi
 M37=$VECTORS/suit/manifest-37
 SPEC_PUB=$VECTORS/suit/keys/spec-es256-p256-public.pem
 SPEC_PRIV=$VECTORS/suit/keys/spec-es256-p256-private.TEST-ONLY.pem
@@ -29,9 +26,7 @@ fi
 VENDOR=fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe
 CLASS=1492af14-2569-5e48-bf42-9b2d51f2ab45
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/test_manifest.XXXXXX") || exit 1
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
+make_work
 umask 022
 
 # Shared inputs, made once.
@@ -44,30 +39,7 @@ ES=$WORK/es
 ED=$WORK/ed
 OTHER=$WORK/other
 
-passed=0
-failed=0
-
 # ---- helpers ---------------------------------------------------------------
-
-fail() {
-    echo "    $*" >&2
-    return 1
-}
-
-run() {
-    "$DSUIT" "$@" >"$WORK/.out" 2>"$WORK/.err"
-    rc=$?
-    out=$(cat "$WORK/.out")
-    err=$(cat "$WORK/.err")
-}
-
-expect_rc() {
-    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stderr: $err"
-}
-
-line_count() {
-    if [[ -z $1 ]]; then echo 0; else printf '%s\n' "$1" | wc -l; fi
-}
 
 # create ARGS...: a manifest for image.bin with the draft's vendor and class.
 create() {
@@ -80,19 +52,6 @@ signed_vectors() {
     for f in "$M37"/example*.cbor; do
         [[ $f == *-unsigned.cbor ]] || echo "$f"
     done
-}
-
-run_test() {
-    local name=$1
-    mkdir -p "$WORK/$name" && cd "$WORK/$name" || exit 1
-    if "$name"; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-    fi
-    cd "$WORK" || exit 1
 }
 
 # ---- create, verify, check round trips ------------------------------------
@@ -488,19 +447,6 @@ test_create_from_json_rejects_bad_descriptions() {
 
 # ---- usage errors --------------------------------------------------------------
 
-expect_usage_error() {
-    local cmd=$1
-    shift
-    run "$@"
-    expect_rc 2 || return 1
-    [[ -z $out ]] || fail "stdout not empty: $out" || return 1
-    [[ $(line_count "$err") -eq 2 ]] || fail "stderr: $err" || return 1
-    [[ $(printf '%s\n' "$err" | head -n1) == "dsuit $cmd: "* ]] ||
-        fail "first line: $err" || return 1
-    [[ $(printf '%s\n' "$err" | tail -n1) == "try 'dsuit $cmd --help'" ]] ||
-        fail "hint line: $err"
-}
-
 test_unknown_option_exits_2_for_every_verb() {
     local v
     for v in create sign sever verify check show; do
@@ -591,9 +537,5 @@ test_create_overwrites_its_output() {
     [[ $(head -c 3 m.suit) != old ]] || fail "not replaced"
 }
 
-for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
-    run_test "$t"
-done
-
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 && $passed -gt 0 ]]
+run_all_tests
+finish

@@ -3,7 +3,8 @@
  * three-registrar chain and builders for register-author and publish
  * transactions, the latter with a real signed SUIT envelope so the
  * ledger's suit-auth rule runs on it. Shared by the ledger's own tests and
- * the end-to-end tests of `dsuit ledger`.
+ * the end-to-end tests of `dsuit ledger`. lfx_build_envelope() asserts
+ * nothing, so it also serves where cmocka cannot (a forked child).
  */
 #include "ledger_fixture.h"
 
@@ -169,31 +170,33 @@ size_t lfx_tx_register_author(lfx_t *f, const dsuit_key_t *author,
     return len;
 }
 
-/* A signed envelope for lfx_vendor and lfx_class with one image. */
-size_t lfx_make_envelope(const dsuit_key_t *author, uint64_t seq,
-                         const uint8_t digest[32], uint64_t size, uint8_t *out,
-                         size_t cap)
+int lfx_build_envelope(const dsuit_key_t *signer, uint64_t seq,
+                       uint8_t component, const uint8_t vendor[16],
+                       const uint8_t class_id[16], const uint8_t digest[32],
+                       uint64_t size, uint8_t *out, size_t cap, size_t *out_len)
 {
     uint8_t shared[256], common[320], manifest[512], dig[48], auth[256],
         cose[256], scratch[256], digwrap[64];
-    size_t n_shared, n_common, n_manifest, n_dig, n_auth, n_cose, n, n_digwrap;
+    size_t n_shared, n_common, n_manifest, n_dig, n_auth, n_cose, n_digwrap;
     dsuit_cbor_enc_t e;
+    int rc;
 
     /* image-digest = << [-16, digest] >> */
     dsuit_cbor_enc_init(&e, dig, sizeof dig);
     dsuit_cbor_put_array(&e, 2);
-    dsuit_cbor_put_int(&e, -16);
+    dsuit_cbor_put_int(&e, DSUIT_SUIT_DIGEST_SHA256);
     dsuit_cbor_put_bstr(&e, digest, 32);
-    dsuit_cbor_enc_finish(&e, &n_dig);
+    if ((rc = dsuit_cbor_enc_finish(&e, &n_dig)) != DSUIT_OK)
+        return rc;
 
     dsuit_cbor_enc_init(&e, shared, sizeof shared);
     dsuit_cbor_put_array(&e, 6);
     dsuit_cbor_put_uint(&e, DSUIT_SUIT_DIR_OVERRIDE_PARAMETERS);
     dsuit_cbor_put_map(&e, 4);
     dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_VENDOR_ID);
-    dsuit_cbor_put_bstr(&e, lfx_vendor, 16);
+    dsuit_cbor_put_bstr(&e, vendor, 16);
     dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_CLASS_ID);
-    dsuit_cbor_put_bstr(&e, lfx_class, 16);
+    dsuit_cbor_put_bstr(&e, class_id, 16);
     dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_IMAGE_DIGEST);
     dsuit_cbor_put_bstr(&e, dig, n_dig);
     dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_IMAGE_SIZE);
@@ -202,17 +205,19 @@ size_t lfx_make_envelope(const dsuit_key_t *author, uint64_t seq,
     dsuit_cbor_put_uint(&e, 15);
     dsuit_cbor_put_uint(&e, DSUIT_SUIT_COND_CLASS_ID);
     dsuit_cbor_put_uint(&e, 15);
-    assert_int_equal(dsuit_cbor_enc_finish(&e, &n_shared), DSUIT_OK);
+    if ((rc = dsuit_cbor_enc_finish(&e, &n_shared)) != DSUIT_OK)
+        return rc;
 
     dsuit_cbor_enc_init(&e, common, sizeof common);
     dsuit_cbor_put_map(&e, 2);
     dsuit_cbor_put_uint(&e, DSUIT_SUIT_COMPONENTS);
     dsuit_cbor_put_array(&e, 1);
     dsuit_cbor_put_array(&e, 1);
-    dsuit_cbor_put_bstr(&e, (const uint8_t *)"\x00", 1);
+    dsuit_cbor_put_bstr(&e, &component, 1);
     dsuit_cbor_put_uint(&e, DSUIT_SUIT_SHARED_SEQUENCE);
     dsuit_cbor_put_bstr(&e, shared, n_shared);
-    assert_int_equal(dsuit_cbor_enc_finish(&e, &n_common), DSUIT_OK);
+    if ((rc = dsuit_cbor_enc_finish(&e, &n_common)) != DSUIT_OK)
+        return rc;
 
     dsuit_cbor_enc_init(&e, manifest, sizeof manifest);
     dsuit_cbor_put_map(&e, 3);
@@ -222,7 +227,8 @@ size_t lfx_make_envelope(const dsuit_key_t *author, uint64_t seq,
     dsuit_cbor_put_uint(&e, seq);
     dsuit_cbor_put_uint(&e, DSUIT_SUIT_COMMON);
     dsuit_cbor_put_bstr(&e, common, n_common);
-    assert_int_equal(dsuit_cbor_enc_finish(&e, &n_manifest), DSUIT_OK);
+    if ((rc = dsuit_cbor_enc_finish(&e, &n_manifest)) != DSUIT_OK)
+        return rc;
 
     /* SUIT_Digest over the bstr-wrapped manifest. */
     {
@@ -234,20 +240,20 @@ size_t lfx_make_envelope(const dsuit_key_t *author, uint64_t seq,
         dsuit_sha256(wrapped, nw, h);
         dsuit_cbor_enc_init(&e, digwrap, sizeof digwrap);
         dsuit_cbor_put_array(&e, 2);
-        dsuit_cbor_put_int(&e, -16);
+        dsuit_cbor_put_int(&e, DSUIT_SUIT_DIGEST_SHA256);
         dsuit_cbor_put_bstr(&e, h, 32);
         dsuit_cbor_enc_finish(&e, &n_digwrap);
     }
     dsuit_cose_opts_t co = {DSUIT_COSE_SIGN1,
-                            author->type == DSUIT_KEY_P256 ? -7 : -8,
+                            signer->type == DSUIT_KEY_P256 ? -7 : -8,
                             1,
                             1,
                             NULL,
                             0};
-    assert_int_equal(dsuit_cose_create(&co, author, digwrap, n_digwrap, NULL, 0,
-                                       scratch, sizeof scratch, cose,
-                                       sizeof cose, &n_cose),
-                     DSUIT_OK);
+    rc = dsuit_cose_create(&co, signer, digwrap, n_digwrap, NULL, 0, scratch,
+                           sizeof scratch, cose, sizeof cose, &n_cose);
+    if (rc != DSUIT_OK)
+        return rc;
     dsuit_cbor_enc_init(&e, auth, sizeof auth);
     dsuit_cbor_put_array(&e, 2);
     dsuit_cbor_put_bstr(&e, digwrap, n_digwrap);
@@ -261,7 +267,18 @@ size_t lfx_make_envelope(const dsuit_key_t *author, uint64_t seq,
     dsuit_cbor_put_bstr(&e, auth, n_auth);
     dsuit_cbor_put_uint(&e, DSUIT_SUIT_MANIFEST);
     dsuit_cbor_put_bstr(&e, manifest, n_manifest);
-    assert_int_equal(dsuit_cbor_enc_finish(&e, &n), DSUIT_OK);
+    return dsuit_cbor_enc_finish(&e, out_len);
+}
+
+/* A signed envelope for lfx_vendor and lfx_class with one image. */
+size_t lfx_make_envelope(const dsuit_key_t *author, uint64_t seq,
+                         const uint8_t digest[32], uint64_t size, uint8_t *out,
+                         size_t cap)
+{
+    size_t n = 0;
+    assert_int_equal(lfx_build_envelope(author, seq, 0x00, lfx_vendor,
+                                        lfx_class, digest, size, out, cap, &n),
+                     DSUIT_OK);
     return n;
 }
 

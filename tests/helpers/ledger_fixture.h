@@ -3,10 +3,12 @@
  * "node-d" on 127.0.0.1) and 3 registrars (threshold 2), and builders for
  * the transactions tests commit to it (register-author, publish with a
  * signed SUIT envelope for lfx_vendor / lfx_class). Used by
- * tests/ledger/test_ledger.c and tests/ledger/test_ledger_cli_fixture.c.
+ * tests/ledger/test_ledger.c, tests/ledger/test_ledger_cli_fixture.c and,
+ * for envelopes, test_ledger_property.c and test_ledger_crash.c.
  *
- * Every function fails the running cmocka test (fail_msg, assert_*) on
- * any error, so call them only from inside a test or a setup function.
+ * Every function but lfx_build_envelope() fails the running cmocka test
+ * (fail_msg, assert_*) on any error, so call them only from inside a test
+ * or a setup function.
  */
 #ifndef DSUIT_TEST_LEDGER_FIXTURE_H
 #define DSUIT_TEST_LEDGER_FIXTURE_H
@@ -75,6 +77,21 @@ size_t lfx_tx_register_author(lfx_t *f, const dsuit_key_t *author,
                               const dsuit_key_t *signers, size_t n_signers,
                               const uint8_t (*classes)[16], size_t n_classes,
                               uint8_t *out, size_t cap);
+
+/**
+ * Build a signed SUIT envelope with one component (id: the one byte
+ * `component`) for vendor / class_id whose image has this digest and
+ * size, sequence number seq, signed by signer (ES256 or EdDSA by the key's
+ * type). Unlike the other lfx_ functions it asserts nothing, so a forked
+ * child may call it.
+ * @param[out] out_len  the envelope's length in out[0..cap)
+ * @return DSUIT_OK, or the first error of encoding or signing
+ */
+int lfx_build_envelope(const dsuit_key_t *signer, uint64_t seq,
+                       uint8_t component, const uint8_t vendor[16],
+                       const uint8_t class_id[16], const uint8_t digest[32],
+                       uint64_t size, uint8_t *out, size_t cap,
+                       size_t *out_len);
 
 /**
  * A SUIT envelope for lfx_vendor / lfx_class with one component whose

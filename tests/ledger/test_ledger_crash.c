@@ -35,6 +35,8 @@
 #include "dsuit/suit.h"
 #include "dsuit/tx.h"
 
+#include "ledger_fixture.h"
+
 #define N_VAL       4
 #define N_REG       3
 #define K           2
@@ -93,94 +95,12 @@ static void child_fail(int fd, uint64_t where)
 static int envelope(const dsuit_key_t *signer, uint64_t seq, uint8_t *out,
                     size_t cap, size_t *out_len)
 {
-    uint8_t shared[256], common[320], manifest[512], dig[48], auth[256],
-        cose[256], scratch[256], digwrap[64], digest[32];
-    size_t n_shared, n_common, n_manifest, n_dig, n_auth, n_cose, n_digwrap;
-    dsuit_cbor_enc_t e;
-    int rc;
+    uint8_t digest[32];
 
     memset(digest, (int)(seq & 0xff), 32);
     memcpy(digest, &seq, sizeof seq);
-    dsuit_cbor_enc_init(&e, dig, sizeof dig);
-    dsuit_cbor_put_array(&e, 2);
-    dsuit_cbor_put_int(&e, DSUIT_SUIT_DIGEST_SHA256);
-    dsuit_cbor_put_bstr(&e, digest, 32);
-    if ((rc = dsuit_cbor_enc_finish(&e, &n_dig)) != DSUIT_OK)
-        return rc;
-    dsuit_cbor_enc_init(&e, shared, sizeof shared);
-    dsuit_cbor_put_array(&e, 6);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_DIR_OVERRIDE_PARAMETERS);
-    dsuit_cbor_put_map(&e, 4);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_VENDOR_ID);
-    dsuit_cbor_put_bstr(&e, vendor, 16);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_CLASS_ID);
-    dsuit_cbor_put_bstr(&e, klass, 16);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_IMAGE_DIGEST);
-    dsuit_cbor_put_bstr(&e, dig, n_dig);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_IMAGE_SIZE);
-    dsuit_cbor_put_uint(&e, 1000);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_COND_VENDOR_ID);
-    dsuit_cbor_put_uint(&e, 15);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_COND_CLASS_ID);
-    dsuit_cbor_put_uint(&e, 15);
-    if ((rc = dsuit_cbor_enc_finish(&e, &n_shared)) != DSUIT_OK)
-        return rc;
-    dsuit_cbor_enc_init(&e, common, sizeof common);
-    dsuit_cbor_put_map(&e, 2);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_COMPONENTS);
-    dsuit_cbor_put_array(&e, 1);
-    dsuit_cbor_put_array(&e, 1);
-    dsuit_cbor_put_bstr(&e, (const uint8_t *)"\x00", 1);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_SHARED_SEQUENCE);
-    dsuit_cbor_put_bstr(&e, shared, n_shared);
-    if ((rc = dsuit_cbor_enc_finish(&e, &n_common)) != DSUIT_OK)
-        return rc;
-    dsuit_cbor_enc_init(&e, manifest, sizeof manifest);
-    dsuit_cbor_put_map(&e, 3);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_VERSION);
-    dsuit_cbor_put_uint(&e, 1);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_SEQ_NUMBER);
-    dsuit_cbor_put_uint(&e, seq);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_COMMON);
-    dsuit_cbor_put_bstr(&e, common, n_common);
-    if ((rc = dsuit_cbor_enc_finish(&e, &n_manifest)) != DSUIT_OK)
-        return rc;
-    {
-        uint8_t wrapped[600], h[32];
-        size_t nw;
-        dsuit_cbor_enc_init(&e, wrapped, sizeof wrapped);
-        dsuit_cbor_put_bstr(&e, manifest, n_manifest);
-        dsuit_cbor_enc_finish(&e, &nw);
-        dsuit_sha256(wrapped, nw, h);
-        dsuit_cbor_enc_init(&e, digwrap, sizeof digwrap);
-        dsuit_cbor_put_array(&e, 2);
-        dsuit_cbor_put_int(&e, DSUIT_SUIT_DIGEST_SHA256);
-        dsuit_cbor_put_bstr(&e, h, 32);
-        dsuit_cbor_enc_finish(&e, &n_digwrap);
-    }
-    dsuit_cose_opts_t co = {DSUIT_COSE_SIGN1,
-                            signer->type == DSUIT_KEY_P256 ? -7 : -8,
-                            1,
-                            1,
-                            NULL,
-                            0};
-    rc = dsuit_cose_create(&co, signer, digwrap, n_digwrap, NULL, 0, scratch,
-                           sizeof scratch, cose, sizeof cose, &n_cose);
-    if (rc != DSUIT_OK)
-        return rc;
-    dsuit_cbor_enc_init(&e, auth, sizeof auth);
-    dsuit_cbor_put_array(&e, 2);
-    dsuit_cbor_put_bstr(&e, digwrap, n_digwrap);
-    dsuit_cbor_put_bstr(&e, cose, n_cose);
-    dsuit_cbor_enc_finish(&e, &n_auth);
-    dsuit_cbor_enc_init(&e, out, cap);
-    dsuit_cbor_put_tag(&e, DSUIT_SUIT_TAG_ENVELOPE);
-    dsuit_cbor_put_map(&e, 2);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_AUTH_WRAPPER);
-    dsuit_cbor_put_bstr(&e, auth, n_auth);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_MANIFEST);
-    dsuit_cbor_put_bstr(&e, manifest, n_manifest);
-    return dsuit_cbor_enc_finish(&e, out_len);
+    return lfx_build_envelope(signer, seq, 0x00, vendor, klass, digest, 1000,
+                              out, cap, out_len);
 }
 
 /*

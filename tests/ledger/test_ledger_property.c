@@ -43,6 +43,8 @@
 #include "dsuit/suit.h"
 #include "dsuit/tx.h"
 
+#include "ledger_fixture.h"
+
 #define N_VAL        4
 #define N_REG        3
 #define K            2
@@ -417,91 +419,10 @@ static size_t envelope(const dsuit_key_t *signer, uint64_t seq, uint8_t comp,
                        const uint8_t digest[32], uint64_t size, uint8_t *out,
                        size_t cap)
 {
-    uint8_t shared[256], common[320], manifest[512], dig[48], auth[256],
-        cose[256], scratch[256], digwrap[64];
-    size_t n_shared, n_common, n_manifest, n_dig, n_auth, n_cose, n, n_digwrap;
-    dsuit_cbor_enc_t e;
-
-    dsuit_cbor_enc_init(&e, dig, sizeof dig);
-    dsuit_cbor_put_array(&e, 2);
-    dsuit_cbor_put_int(&e, DSUIT_SUIT_DIGEST_SHA256);
-    dsuit_cbor_put_bstr(&e, digest, 32);
-    dsuit_cbor_enc_finish(&e, &n_dig);
-
-    dsuit_cbor_enc_init(&e, shared, sizeof shared);
-    dsuit_cbor_put_array(&e, 6);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_DIR_OVERRIDE_PARAMETERS);
-    dsuit_cbor_put_map(&e, 4);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_VENDOR_ID);
-    dsuit_cbor_put_bstr(&e, vend, 16);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_CLASS_ID);
-    dsuit_cbor_put_bstr(&e, cls, 16);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_IMAGE_DIGEST);
-    dsuit_cbor_put_bstr(&e, dig, n_dig);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_PARAM_IMAGE_SIZE);
-    dsuit_cbor_put_uint(&e, size);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_COND_VENDOR_ID);
-    dsuit_cbor_put_uint(&e, 15);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_COND_CLASS_ID);
-    dsuit_cbor_put_uint(&e, 15);
-    assert_int_equal(dsuit_cbor_enc_finish(&e, &n_shared), DSUIT_OK);
-
-    dsuit_cbor_enc_init(&e, common, sizeof common);
-    dsuit_cbor_put_map(&e, 2);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_COMPONENTS);
-    dsuit_cbor_put_array(&e, 1);
-    dsuit_cbor_put_array(&e, 1);
-    dsuit_cbor_put_bstr(&e, &comp, 1);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_SHARED_SEQUENCE);
-    dsuit_cbor_put_bstr(&e, shared, n_shared);
-    assert_int_equal(dsuit_cbor_enc_finish(&e, &n_common), DSUIT_OK);
-
-    dsuit_cbor_enc_init(&e, manifest, sizeof manifest);
-    dsuit_cbor_put_map(&e, 3);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_VERSION);
-    dsuit_cbor_put_uint(&e, 1);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_SEQ_NUMBER);
-    dsuit_cbor_put_uint(&e, seq);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_COMMON);
-    dsuit_cbor_put_bstr(&e, common, n_common);
-    assert_int_equal(dsuit_cbor_enc_finish(&e, &n_manifest), DSUIT_OK);
-    {
-        uint8_t wrapped[600], h[32];
-        size_t nw;
-        dsuit_cbor_enc_init(&e, wrapped, sizeof wrapped);
-        dsuit_cbor_put_bstr(&e, manifest, n_manifest);
-        dsuit_cbor_enc_finish(&e, &nw);
-        dsuit_sha256(wrapped, nw, h);
-        dsuit_cbor_enc_init(&e, digwrap, sizeof digwrap);
-        dsuit_cbor_put_array(&e, 2);
-        dsuit_cbor_put_int(&e, DSUIT_SUIT_DIGEST_SHA256);
-        dsuit_cbor_put_bstr(&e, h, 32);
-        dsuit_cbor_enc_finish(&e, &n_digwrap);
-    }
-    dsuit_cose_opts_t co = {DSUIT_COSE_SIGN1,
-                            signer->type == DSUIT_KEY_P256 ? -7 : -8,
-                            1,
-                            1,
-                            NULL,
-                            0};
-    assert_int_equal(dsuit_cose_create(&co, signer, digwrap, n_digwrap, NULL, 0,
-                                       scratch, sizeof scratch, cose,
-                                       sizeof cose, &n_cose),
+    size_t n = 0;
+    assert_int_equal(lfx_build_envelope(signer, seq, comp, vend, cls, digest,
+                                        size, out, cap, &n),
                      DSUIT_OK);
-    dsuit_cbor_enc_init(&e, auth, sizeof auth);
-    dsuit_cbor_put_array(&e, 2);
-    dsuit_cbor_put_bstr(&e, digwrap, n_digwrap);
-    dsuit_cbor_put_bstr(&e, cose, n_cose);
-    dsuit_cbor_enc_finish(&e, &n_auth);
-
-    dsuit_cbor_enc_init(&e, out, cap);
-    dsuit_cbor_put_tag(&e, DSUIT_SUIT_TAG_ENVELOPE);
-    dsuit_cbor_put_map(&e, 2);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_AUTH_WRAPPER);
-    dsuit_cbor_put_bstr(&e, auth, n_auth);
-    dsuit_cbor_put_uint(&e, DSUIT_SUIT_MANIFEST);
-    dsuit_cbor_put_bstr(&e, manifest, n_manifest);
-    assert_int_equal(dsuit_cbor_enc_finish(&e, &n), DSUIT_OK);
     return n;
 }
 

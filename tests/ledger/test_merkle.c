@@ -10,8 +10,8 @@
  * transparency's C++ merkle_tree_test.cc).
  *
  * Against a naive reference written from RFC 9162 §2.1's recursive
- * definitions (in this file): every tree head of sizes 0..N equals MTH;
- * every inclusion proof of every leaf in every size 1..N and every
+ * definitions (tests/helpers/merkle_ref.c): every tree head of sizes 0..N
+ * equals MTH; every inclusion proof of every leaf in every size 1..N and every
  * consistency proof for every pair of sizes 0 <= m <= n <= N verifies with
  * the device verifier (src/device/proof/merkle.c) and, up to REF_EQUAL_MAX,
  * equals the reference PATH / PROOF byte for byte; sampled proofs changed
@@ -31,103 +31,12 @@
 #include "dsuit/crypto.h"
 #include "dsuit/merkle.h"
 #include "dsuit/proof.h"
+#include "merkle_ref.h"
 #include "vectors.h"
 
 #define H             32
 #define N             200 /* every size 1..N */
 #define REF_EQUAL_MAX 32  /* proofs compared with the reference up to here */
-
-/* ---- naive reference from the RFC definitions ---- */
-
-static size_t split(size_t n)
-{
-    size_t k = 1;
-    while (k * 2 < n)
-        k *= 2;
-    return k;
-}
-
-static void ref_mth(const uint8_t (*lh)[H], size_t n, uint8_t out[H])
-{
-    uint8_t a[H], b[H];
-    size_t k;
-    if (n == 0) {
-        assert_int_equal(dsuit_sha256(NULL, 0, out), DSUIT_OK);
-        return;
-    }
-    if (n == 1) {
-        memcpy(out, lh[0], H);
-        return;
-    }
-    k = split(n);
-    ref_mth(lh, k, a);
-    ref_mth(lh + k, n - k, b);
-    assert_int_equal(dsuit_merkle_node_hash(a, b, out), DSUIT_OK);
-}
-
-static size_t ref_path(size_t m, const uint8_t (*lh)[H], size_t n, uint8_t *out)
-{
-    size_t k, c;
-    if (n <= 1)
-        return 0;
-    k = split(n);
-    if (m < k) {
-        c = ref_path(m, lh, k, out);
-        ref_mth(lh + k, n - k, out + c * H);
-    } else {
-        c = ref_path(m - k, lh + k, n - k, out);
-        ref_mth(lh, k, out + c * H);
-    }
-    return c + 1;
-}
-
-static size_t ref_subproof(size_t m, const uint8_t (*lh)[H], size_t n, int b,
-                           uint8_t *out)
-{
-    size_t k, c;
-    if (m == n) {
-        if (b)
-            return 0;
-        ref_mth(lh, n, out);
-        return 1;
-    }
-    k = split(n);
-    if (m <= k) {
-        c = ref_subproof(m, lh, k, b, out);
-        ref_mth(lh + k, n - k, out + c * H);
-    } else {
-        c = ref_subproof(m - k, lh + k, n - k, 0, out);
-        ref_mth(lh, k, out + c * H);
-    }
-    return c + 1;
-}
-
-static size_t ref_proof(size_t m, const uint8_t (*lh)[H], size_t n,
-                        uint8_t *out)
-{
-    if (m == 0 || m == n)
-        return 0;
-    return ref_subproof(m, lh, n, 1, out);
-}
-
-/* Route from the root to leaf m of a tree of n leaves (1 = right). */
-static void route(size_t m, size_t n, uint64_t *bits, size_t *len)
-{
-    *bits = 0;
-    *len = 0;
-    while (n > 1) {
-        size_t k = split(n);
-        *bits <<= 1;
-        if (m >= k) {
-            *bits |= 1;
-            m -= k;
-            n -= k;
-        } else {
-            n = k;
-        }
-        (*len)++;
-    }
-}
 
 /* ---- fixtures ---- */
 
@@ -143,7 +52,7 @@ static int setup_leaves(void **state)
             return -1;
     }
     for (size_t n = 0; n <= N; n++)
-        ref_mth((const uint8_t(*)[H])leaves, n, roots[n]);
+        mref_mth((const uint8_t(*)[H])leaves, n, roots[n]);
     return 0;
 }
 
@@ -157,29 +66,6 @@ static dsuit_merkle_tree_t *tree_of(const uint8_t (*lh)[H], size_t n)
     assert_int_equal(dsuit_merkle_tree_size(t), n);
     return t;
 }
-
-static const char *const ct_leaves_hex[8] = {
-    "",
-    "00",
-    "10",
-    "2021",
-    "3031",
-    "40414243",
-    "5051525354555657",
-    "606162636465666768696a6b6c6d6e6f",
-};
-
-static const char *const ct_roots_hex[9] = {
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-};
 
 struct ct_proof {
     uint64_t a, b; /* (index, size) or (size1, size2) */
@@ -226,7 +112,7 @@ static dsuit_merkle_tree_t *ct_tree(void)
 {
     uint8_t lh[8][H], leaf[16];
     for (size_t i = 0; i < 8; i++) {
-        size_t n = tv_hex(ct_leaves_hex[i], leaf, sizeof leaf);
+        size_t n = tv_hex(mref_ct_leaves_hex[i], leaf, sizeof leaf);
         assert_int_equal(dsuit_merkle_leaf_hash(n ? leaf : NULL, n, lh[i]),
                          DSUIT_OK);
     }
@@ -241,7 +127,7 @@ static void merkle_tree_roots_of_ct_leaves_match_the_ct_tree_heads(void **state)
     dsuit_merkle_tree_t *t = ct_tree();
     uint8_t want[H], got[H];
     for (uint64_t n = 0; n <= 8; n++) {
-        tv_hex(ct_roots_hex[n], want, sizeof want);
+        tv_hex(mref_ct_roots_hex[n], want, sizeof want);
         assert_int_equal(dsuit_merkle_tree_root(t, n, got), DSUIT_OK);
         if (memcmp(got, want, H) != 0)
             fail_msg("size %llu: root differs from the CT tree head",
@@ -361,9 +247,9 @@ static void tamper_inclusion(size_t i, size_t n, const uint8_t *path,
         if (i < m) {
             expect_incl_fails(leaves[i], i, m, path, len, roots[m],
                               "another size and its root");
-            route(i, m, &b2, &l2);
+            mref_route(i, m, &b2, &l2);
         }
-        route(i, n, &b1, &l1);
+        mref_route(i, n, &b1, &l1);
         rc =
             dsuit_merkle_verify_inclusion(leaves[i], i, m, path, len, roots[n]);
         if ((rc == DSUIT_OK) != (l1 == l2 && b1 == b2))
@@ -393,7 +279,7 @@ merkle_tree_inclusion_proof_of_every_leaf_of_every_size_verifies(void **state)
                 fail_msg("proof %zu of %zu does not verify: %s", i, n,
                          dsuit_err_name(rc));
             if (n <= REF_EQUAL_MAX) {
-                size_t c = ref_path(i, (const uint8_t(*)[H])leaves, n, ref);
+                size_t c = mref_path(i, (const uint8_t(*)[H])leaves, n, ref);
                 assert_int_equal(c * H, len);
                 if (len > 0 && memcmp(ref, path, len) != 0)
                     fail_msg("proof %zu of %zu differs from PATH", i, n);
@@ -466,7 +352,7 @@ merkle_tree_consistency_proof_of_every_pair_of_sizes_verifies(void **state)
                 fail_msg("proof %zu -> %zu does not verify: %s", m, n,
                          dsuit_err_name(rc));
             if (n <= REF_EQUAL_MAX) {
-                size_t c = ref_proof(m, (const uint8_t(*)[H])leaves, n, ref);
+                size_t c = mref_proof(m, (const uint8_t(*)[H])leaves, n, ref);
                 assert_int_equal(c * H, len);
                 if (len > 0 && memcmp(ref, path, len) != 0)
                     fail_msg("proof %zu -> %zu differs from PROOF", m, n);
@@ -502,7 +388,7 @@ merkle_tree_truncated_and_regrown_has_the_roots_of_its_leaves(void **state)
         for (size_t n = 0; n <= 100; n += 3) {
             uint8_t want[H], path[DSUIT_MERKLE_MAX_DEPTH * H];
             size_t len = 0, i = n / 2;
-            ref_mth((const uint8_t(*)[H])lh, n, want);
+            mref_mth((const uint8_t(*)[H])lh, n, want);
             assert_int_equal(dsuit_merkle_tree_root(t, n, got), DSUIT_OK);
             if (memcmp(got, want, H) != 0)
                 fail_msg("cut %zu, size %zu: root differs", cut, n);

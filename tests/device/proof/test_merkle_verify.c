@@ -11,7 +11,8 @@
  * values as google/certificate-transparency's C++ merkle_tree_test.cc).
  *
  * Beyond them, an independent reference written straight from the RFC's
- * recursive definitions (MTH, PATH, SUBPROOF), here in the test, produces
+ * recursive definitions (MTH, PATH, SUBPROOF), in tests/helpers/merkle_ref.c
+ * (shared with tests/ledger/test_merkle.c), produces
  * the proof of every leaf of every tree up to REF_MAX leaves and of every
  * pair of sizes; each must verify, and each one changed in any way
  * (truncated, extended, one bit flipped, another index or size, another
@@ -28,114 +29,12 @@
 
 #include "dsuit/crypto.h"
 #include "dsuit/proof.h"
+#include "merkle_ref.h"
 #include "vectors.h"
 
 #define H            32
 #define REF_MAX      40 /* every size 1..REF_MAX, every index / pair */
 #define FLIP_ALL_MAX 12 /* sizes whose proofs get every bit flipped */
-
-/* ---- the independent reference: RFC 9162 §2.1 definitions, recursive ---- */
-
-static size_t split(size_t n)
-{
-    size_t k = 1;
-    while (k * 2 < n)
-        k *= 2;
-    return k;
-}
-
-static void node(const uint8_t *l, const uint8_t *r, uint8_t *out)
-{
-    assert_int_equal(dsuit_merkle_node_hash(l, r, out), DSUIT_OK);
-}
-
-/* MTH(D[0:n]) over leaf hashes. */
-static void ref_mth(const uint8_t (*lh)[H], size_t n, uint8_t out[H])
-{
-    uint8_t a[H], b[H];
-    size_t k;
-    if (n == 0) {
-        assert_int_equal(dsuit_sha256(NULL, 0, out), DSUIT_OK);
-        return;
-    }
-    if (n == 1) {
-        memcpy(out, lh[0], H);
-        return;
-    }
-    k = split(n);
-    ref_mth(lh, k, a);
-    ref_mth(lh + k, n - k, b);
-    node(a, b, out);
-}
-
-/* PATH(m, D[0:n]); returns the number of hashes written to out. */
-static size_t ref_path(size_t m, const uint8_t (*lh)[H], size_t n, uint8_t *out)
-{
-    size_t k, c;
-    if (n <= 1)
-        return 0;
-    k = split(n);
-    if (m < k) {
-        c = ref_path(m, lh, k, out);
-        ref_mth(lh + k, n - k, out + c * H);
-    } else {
-        c = ref_path(m - k, lh + k, n - k, out);
-        ref_mth(lh, k, out + c * H);
-    }
-    return c + 1;
-}
-
-/* SUBPROOF(m, D[0:n], b). */
-static size_t ref_subproof(size_t m, const uint8_t (*lh)[H], size_t n, int b,
-                           uint8_t *out)
-{
-    size_t k, c;
-    if (m == n) {
-        if (b)
-            return 0;
-        ref_mth(lh, n, out);
-        return 1;
-    }
-    k = split(n);
-    if (m <= k) {
-        c = ref_subproof(m, lh, k, b, out);
-        ref_mth(lh + k, n - k, out + c * H);
-    } else {
-        c = ref_subproof(m - k, lh + k, n - k, 0, out);
-        ref_mth(lh, k, out + c * H);
-    }
-    return c + 1;
-}
-
-/* PROOF(m, D[0:n]), empty for m == 0 or m == n. */
-static size_t ref_proof(size_t m, const uint8_t (*lh)[H], size_t n,
-                        uint8_t *out)
-{
-    if (m == 0 || m == n)
-        return 0;
-    return ref_subproof(m, lh, n, 1, out);
-}
-
-/* The route from the root to leaf m of a tree of n leaves, as a bit string
- * (1 = right) and its length. Two sizes give one inclusion path the same
- * meaning exactly when the leaf's route is the same. */
-static void route(size_t m, size_t n, uint64_t *bits, size_t *len)
-{
-    *bits = 0;
-    *len = 0;
-    while (n > 1) {
-        size_t k = split(n);
-        *bits <<= 1;
-        if (m >= k) {
-            *bits |= 1;
-            m -= k;
-            n -= k;
-        } else {
-            n = k;
-        }
-        (*len)++;
-    }
-}
 
 /* ---- test data ---- */
 
@@ -151,33 +50,9 @@ static int setup_big(void **state)
             return -1;
     }
     for (size_t n = 0; n <= REF_MAX; n++)
-        ref_mth((const uint8_t(*)[H])big_leaves, n, big_roots[n]);
+        mref_mth((const uint8_t(*)[H])big_leaves, n, big_roots[n]);
     return 0;
 }
-
-static const char *const ct_leaves_hex[8] = {
-    "",
-    "00",
-    "10",
-    "2021",
-    "3031",
-    "40414243",
-    "5051525354555657",
-    "606162636465666768696a6b6c6d6e6f",
-};
-
-/* ct_roots_hex[n] = MTH of the first n CT leaves. */
-static const char *const ct_roots_hex[9] = {
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-};
 
 struct ct_incl {
     uint64_t index, size;
@@ -234,13 +109,13 @@ static void load_ct(void)
 {
     uint8_t leaf[16];
     for (size_t i = 0; i < 8; i++) {
-        size_t n = tv_hex(ct_leaves_hex[i], leaf, sizeof leaf);
+        size_t n = tv_hex(mref_ct_leaves_hex[i], leaf, sizeof leaf);
         assert_int_equal(
             dsuit_merkle_leaf_hash(n ? leaf : NULL, n, ct_leaf_hash[i]),
             DSUIT_OK);
     }
     for (size_t i = 0; i < 9; i++)
-        assert_int_equal(tv_hex(ct_roots_hex[i], ct_root[i], H), H);
+        assert_int_equal(tv_hex(mref_ct_roots_hex[i], ct_root[i], H), H);
 }
 
 /* ---- hashes and roots ---- */
@@ -275,7 +150,7 @@ static void merkle_reference_mth_gives_every_ct_root(void **state)
     uint8_t out[H];
     load_ct();
     for (size_t n = 0; n <= 8; n++) {
-        ref_mth((const uint8_t(*)[H])ct_leaf_hash, n, out);
+        mref_mth((const uint8_t(*)[H])ct_leaf_hash, n, out);
         if (memcmp(out, ct_root[n], H) != 0)
             fail_msg("size %zu: reference MTH differs from the CT root", n);
     }
@@ -380,9 +255,9 @@ static void tamper_inclusion(const uint8_t (*lh)[H], const uint8_t (*roots)[H],
             expect_incl_fails(lh[i], i, m, path, len, roots[m],
                               "another size and its root");
         rc = dsuit_merkle_verify_inclusion(lh[i], i, m, path, len, roots[n]);
-        route(i, n, &b1, &l1);
+        mref_route(i, n, &b1, &l1);
         if (i < m)
-            route(i, m, &b2, &l2);
+            mref_route(i, m, &b2, &l2);
         else {
             l2 = SIZE_MAX;
             b2 = 0;
@@ -418,8 +293,8 @@ static void merkle_verify_inclusion_accepts_ct_reference_paths(void **state)
                      dsuit_err_name(rc));
         /* and the reference PATH gives exactly these hashes */
         uint8_t ref[8 * H];
-        size_t c =
-            ref_path(v->index, (const uint8_t(*)[H])ct_leaf_hash, v->size, ref);
+        size_t c = mref_path(v->index, (const uint8_t(*)[H])ct_leaf_hash,
+                             v->size, ref);
         assert_int_equal(c * H, len);
         assert_memory_equal(ref, path, len);
         assert_int_equal(dsuit_merkle_inclusion_path_count(v->index, v->size),
@@ -449,7 +324,7 @@ merkle_every_reference_inclusion_path_verifies_and_no_change_does(void **state)
     uint8_t path[DSUIT_MERKLE_MAX_DEPTH * H];
     for (size_t n = 1; n <= REF_MAX; n++) {
         for (size_t i = 0; i < n; i++) {
-            size_t c = ref_path(i, (const uint8_t(*)[H])big_leaves, n, path);
+            size_t c = mref_path(i, (const uint8_t(*)[H])big_leaves, n, path);
             int rc;
             assert_int_equal(dsuit_merkle_inclusion_path_count(i, n), c);
             rc = dsuit_merkle_verify_inclusion(
@@ -624,8 +499,8 @@ static void merkle_verify_consistency_accepts_ct_reference_paths(void **state)
             fail_msg("CT consistency %llu -> %llu: %s",
                      (unsigned long long)v->size1, (unsigned long long)v->size2,
                      dsuit_err_name(rc));
-        size_t c = ref_proof(v->size1, (const uint8_t(*)[H])ct_leaf_hash,
-                             v->size2, ref);
+        size_t c = mref_proof(v->size1, (const uint8_t(*)[H])ct_leaf_hash,
+                              v->size2, ref);
         assert_int_equal(c * H, len);
         assert_memory_equal(ref, path, len);
         tamper_consistency((const uint8_t(*)[H])ct_root, 8, v->size1, v->size2,
@@ -641,7 +516,7 @@ merkle_every_reference_consistency_proof_verifies_and_no_change_does(
     uint8_t path[DSUIT_MERKLE_MAX_DEPTH * H];
     for (size_t n = 0; n <= REF_MAX; n++) {
         for (size_t m = 0; m <= n; m++) {
-            size_t c = ref_proof(m, (const uint8_t(*)[H])big_leaves, n, path);
+            size_t c = mref_proof(m, (const uint8_t(*)[H])big_leaves, n, path);
             int rc;
             assert_int_equal(dsuit_merkle_consistency_path_count(m, n), c);
             rc = dsuit_merkle_verify_consistency(
@@ -783,7 +658,7 @@ merkle_proof_round_trips_and_verifies_for_every_reference_path(void **state)
     for (size_t n = 1; n <= REF_MAX; n++) {
         for (size_t i = 0; i < n; i++) {
             dsuit_merkle_proof_t p;
-            size_t c = ref_path(i, (const uint8_t(*)[H])big_leaves, n, path);
+            size_t c = mref_path(i, (const uint8_t(*)[H])big_leaves, n, path);
             size_t len = 0;
             assert_int_equal(dsuit_merkle_proof_encode(i, n, path, c * H, enc,
                                                        sizeof enc, &len),
@@ -826,7 +701,7 @@ static void merkle_proof_with_any_byte_changed_never_verifies(void **state)
     uint8_t enc[DSUIT_MERKLE_PROOF_CBOR_MAX], bad[sizeof enc];
     for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
         size_t i = sizes[t][0], n = sizes[t][1], len = 0;
-        size_t c = ref_path(i, (const uint8_t(*)[H])big_leaves, n, path);
+        size_t c = mref_path(i, (const uint8_t(*)[H])big_leaves, n, path);
         assert_int_equal(
             dsuit_merkle_proof_encode(i, n, path, c * H, enc, sizeof enc, &len),
             DSUIT_OK);
