@@ -15,13 +15,7 @@
 
 #include "dsuit/cbor.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            abort();                                                           \
-    } while (0)
+#include "fuzz.h"
 
 static void check_span(const uint8_t *data, size_t size, const uint8_t *p,
                        size_t len)

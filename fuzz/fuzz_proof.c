@@ -23,13 +23,7 @@
 
 #include "dsuit/proof.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            abort();                                                           \
-    } while (0)
+#include "fuzz.h"
 
 /* CT reference data: root of 8 leaves, root of 6, MTH("") leaf hash, the
  * inclusion path of leaf 0 in 8 and the consistency path 6 -> 8. */

@@ -46,14 +46,14 @@ int dsuit_block_header_decode(const uint8_t *buf, size_t len,
 
 /* What a verified proof established. */
 typedef struct {
-    uint64_t height;         /* the certified block */
-    uint64_t time_ms;        /* its time */
-    size_t votes;            /* valid votes in its certificate */
-    uint64_t leaf_index;     /* the manifest's place in the log */
-    uint64_t manifest_height;/* the block that accepted the manifest */
-    uint64_t seq;            /* the manifest's sequence number */
-    const uint8_t *vendor;   /* 16 bytes, into the proof buffer */
-    const uint8_t *class_id; /* 16 bytes, into the proof buffer */
+    uint64_t height;          /* the certified block */
+    uint64_t time_ms;         /* its time */
+    size_t votes;             /* valid votes in its certificate */
+    uint64_t leaf_index;      /* the manifest's place in the log */
+    uint64_t manifest_height; /* the block that accepted the manifest */
+    uint64_t seq;             /* the manifest's sequence number */
+    const uint8_t *vendor;    /* 16 bytes, into the proof buffer */
+    const uint8_t *class_id;  /* 16 bytes, into the proof buffer */
 } dsuit_ledger_proof_info_t;
 
 /**

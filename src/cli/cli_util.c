@@ -41,7 +41,8 @@ static void print_prefix(const char *cmd)
 }
 
 /* The error line "dsuit <cmd>: <formatted message>". */
-static void print_error_line(const char *cmd, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+print_error_line(const char *cmd, const char *fmt, va_list ap)
 {
     print_prefix(cmd);
     vfprintf(stderr, fmt, ap);

@@ -26,9 +26,9 @@
  */
 #define _DEFAULT_SOURCE /* usleep */
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -93,14 +93,13 @@ void node_publish_begin(dsuit_node_t *n, const dsuit_http_request_t *req,
         return;
     }
     if (rc != DSUIT_TXR_OK) {
-        int status = rc == DSUIT_TXR_UNKNOWN_AUTHOR ||
-                             rc == DSUIT_TXR_REVOKED_AUTHOR ||
-                             rc == DSUIT_TXR_OUT_OF_SCOPE
-                         ? 403
-                     : rc == DSUIT_TXR_ROLLBACK || rc == DSUIT_TXR_DUPLICATE
-                         ? 409
-                     : rc == DSUIT_TXR_IMAGE_TOO_LARGE ? 413
-                                                       : 400;
+        int status =
+            rc == DSUIT_TXR_UNKNOWN_AUTHOR || rc == DSUIT_TXR_REVOKED_AUTHOR ||
+                    rc == DSUIT_TXR_OUT_OF_SCOPE
+                ? 403
+            : rc == DSUIT_TXR_ROLLBACK || rc == DSUIT_TXR_DUPLICATE ? 409
+            : rc == DSUIT_TXR_IMAGE_TOO_LARGE                       ? 413
+                                                                    : 400;
         dsuit_http_json_error(r, status, dsuit_txr_name(rc),
                               dsuit_txr_message(rc));
         return;
@@ -136,10 +135,9 @@ void node_publish_begin(dsuit_node_t *n, const dsuit_http_request_t *req,
         char loc[96], hex[65];
         node_hex(chk.images[i].digest, 32, hex);
         snprintf(loc, sizeof loc, "/v1/uploads/%s/%zu", u->id, i);
-        json_array_append_new(images,
-                              json_pack("{s:s, s:I, s:s}", "digest", hex,
-                                        "size", (json_int_t)chk.images[i].size,
-                                        "upload", loc));
+        json_array_append_new(
+            images, json_pack("{s:s, s:I, s:s}", "digest", hex, "size",
+                              (json_int_t)chk.images[i].size, "upload", loc));
     }
     {
         char digest[65];
@@ -244,9 +242,8 @@ static int submit_publish(dsuit_node_t *n, node_upload_t *u, uint8_t id[32])
         in[i].n_chunks = u->n_chunks[i];
     }
     dsuit_random((uint8_t *)&nonce, sizeof nonce);
-    rc = dsuit_tx_body_publish(n->g->hash, nonce, u->envelope,
-                               u->envelope_len, in, u->check.n_images, NULL,
-                               0, &bl);
+    rc = dsuit_tx_body_publish(n->g->hash, nonce, u->envelope, u->envelope_len,
+                               in, u->check.n_images, NULL, 0, &bl);
     if (rc != DSUIT_E_LIMIT)
         return rc == DSUIT_OK ? DSUIT_E_INVAL : rc;
     body = malloc(bl);
@@ -255,9 +252,8 @@ static int submit_publish(dsuit_node_t *n, node_upload_t *u, uint8_t id[32])
         rc = DSUIT_E_NOMEM;
         goto out;
     }
-    rc = dsuit_tx_body_publish(n->g->hash, nonce, u->envelope,
-                               u->envelope_len, in, u->check.n_images, body,
-                               bl, &bl);
+    rc = dsuit_tx_body_publish(n->g->hash, nonce, u->envelope, u->envelope_len,
+                               in, u->check.n_images, body, bl, &bl);
     if (rc == DSUIT_OK)
         rc = dsuit_tx_assemble(body, bl, NULL, 0, tx, bl + 64, &tl);
     if (rc == DSUIT_OK)
@@ -273,8 +269,7 @@ out:
 }
 
 static int put_image(dsuit_node_t *n, node_upload_t *u, unsigned long idx,
-                     const dsuit_http_request_t *req,
-                     dsuit_http_response_t *r);
+                     const dsuit_http_request_t *req, dsuit_http_response_t *r);
 
 void node_publish_upload(dsuit_node_t *n, const char *rest,
                          const dsuit_http_request_t *req,
@@ -335,8 +330,7 @@ void node_publish_upload(dsuit_node_t *n, const char *rest,
  * was the last one, submit the publish and free the upload (the slot may be
  * reused at once). Returns 1 if u was freed. */
 static int put_image(dsuit_node_t *n, node_upload_t *u, unsigned long idx,
-                     const dsuit_http_request_t *req,
-                     dsuit_http_response_t *r)
+                     const dsuit_http_request_t *req, dsuit_http_response_t *r)
 {
     uint64_t chunk = n->g->policy.chunk_size;
     uint8_t digest[32], (*chunks)[32] = NULL;
@@ -368,8 +362,8 @@ static int put_image(dsuit_node_t *n, node_upload_t *u, unsigned long idx,
     }
     for (size_t c = 0; c < n_chunks; c++) {
         size_t off = c * chunk;
-        size_t len = req->body_len - off < chunk ? req->body_len - off
-                                                 : (size_t)chunk;
+        size_t len =
+            req->body_len - off < chunk ? req->body_len - off : (size_t)chunk;
         size_t copies;
         dsuit_sha256(req->body + off, len, chunks[c]);
         copies = place_chunk(n, chunks[c], req->body + off, len);
@@ -392,8 +386,8 @@ static int put_image(dsuit_node_t *n, node_upload_t *u, unsigned long idx,
         complete &= u->have[i];
     pthread_mutex_unlock(&n->mu);
     node_log(n, "info", "publish",
-             "image stored bytes=%zu chunks=%zu replicas=%zu",
-             req->body_len, n_chunks, min_copies);
+             "image stored bytes=%zu chunks=%zu replicas=%zu", req->body_len,
+             n_chunks, min_copies);
     if (!complete) {
         json_out(r, 202,
                  json_pack("{s:s, s:I, s:I}", "status", "image stored",

@@ -736,3 +736,20 @@ size_t cl_chunk_files(const cl_t *cl, size_t i)
     closedir(d1);
     return count;
 }
+
+int cl_setup(void **state)
+{
+    cl_t *cl = calloc(1, sizeof *cl);
+    if (cl == NULL)
+        return -1;
+    *state = cl;
+    return 0;
+}
+
+int cl_teardown(void **state)
+{
+    cl_t *cl = *state;
+    cl_destroy(cl);
+    free(cl);
+    return 0;
+}

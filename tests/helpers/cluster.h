@@ -111,6 +111,13 @@ void cl_registrar_key_file(const cl_t *cl, size_t k, char *out, size_t cap);
  * cl->keep (the path is printed then). NULL or a zeroed cl: nothing. */
 void cl_destroy(cl_t *cl);
 
+/** cmocka per-test setup: *state = a zeroed cl_t (calloc). */
+int cl_setup(void **state);
+
+/** cmocka per-test teardown: cl_destroy() then free. Runs after a failed
+ * test too: stops exactly the nodes the test started. */
+int cl_teardown(void **state);
+
 /** fork+exec `dsuit node run` for node i (log in its data folder). */
 void cl_start(cl_t *cl, size_t i);
 void cl_start_all(cl_t *cl);

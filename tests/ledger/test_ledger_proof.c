@@ -84,9 +84,9 @@ static int setup(void **state)
     lfx_commit(&c->f, NULL, NULL, 0, NULL); /* an idle block after */
     assert_int_equal(dsuit_ledger_mlog_size(c->f.l), 3);
 
-    assert_int_equal(dsuit_ledger_block(c->f.l, dsuit_ledger_height(c->f.l),
-                                        &blk, &bl),
-                     DSUIT_OK);
+    assert_int_equal(
+        dsuit_ledger_block(c->f.l, dsuit_ledger_height(c->f.l), &blk, &bl),
+        DSUIT_OK);
     assert_int_equal(dsuit_block_decode(blk, bl, &b), DSUIT_OK);
     assert_true(b.header_len <= sizeof c->header);
     memcpy(c->header, b.header_bytes, b.header_len);
@@ -95,9 +95,8 @@ static int setup(void **state)
     free(blk);
 
     copy_leaf(c, 1);
-    assert_int_equal(dsuit_ledger_mlog_proof(c->f.l, 1, c->h.mlog_size,
-                                             c->path, sizeof c->path,
-                                             &c->path_len),
+    assert_int_equal(dsuit_ledger_mlog_proof(c->f.l, 1, c->h.mlog_size, c->path,
+                                             sizeof c->path, &c->path_len),
                      DSUIT_OK);
     assert_int_equal(c->path_len, 64); /* leaf 1 of 3: two hashes */
 
@@ -140,9 +139,9 @@ typedef struct {
 
 static parts_t genuine(const ctx_t *c)
 {
-    parts_t p = {c->header, c->header_len, c->h.height, {0}, {0, 1, 2}, 3,
-                 c->leaf, c->leaf_len, 1, c->h.mlog_size, c->path,
-                 c->path_len};
+    parts_t p = {c->header, c->header_len, c->h.height, {0}, {0, 1, 2},
+                 3,         c->leaf,       c->leaf_len, 1,   c->h.mlog_size,
+                 c->path,   c->path_len};
     assert_int_equal(dsuit_sha256(c->header, c->header_len, p.cert_hash),
                      DSUIT_OK);
     return p;
@@ -157,8 +156,7 @@ static size_t build(const ctx_t *c, const parts_t *p, uint8_t *out)
         assert_int_equal(dsuit_cert_vote(&c->f.val[p->voters[i]], c->f.chain,
                                          p->cert_hash, sigs[i]),
                          DSUIT_OK);
-    assert_int_equal(dsuit_cert_encode(p->cert_height, p->cert_hash,
-                                       p->voters,
+    assert_int_equal(dsuit_cert_encode(p->cert_height, p->cert_hash, p->voters,
                                        (const uint8_t(*)[DSUIT_SIG_LEN])sigs,
                                        p->n_voters, cert, sizeof cert, &cl),
                      DSUIT_OK);
@@ -279,8 +277,7 @@ static void votes_on_a_forged_header_do_not_count(void **state)
     /* A header whose log root is the leaf itself (a one-leaf log), with a
      * certificate whose hash matches it but whose votes are on the genuine
      * block: the votes do not verify. */
-    assert_int_equal(dsuit_merkle_leaf_hash(c->leaf, c->leaf_len,
-                                            h.mlog_root),
+    assert_int_equal(dsuit_merkle_leaf_hash(c->leaf, c->leaf_len, h.mlog_root),
                      DSUIT_OK);
     h.mlog_size = 1;
     assert_int_equal(dsuit_block_header_encode(&h, hdr, sizeof hdr, &hl),
@@ -292,14 +289,14 @@ static void votes_on_a_forged_header_do_not_count(void **state)
         dsuit_cbor_enc_t e;
         assert_int_equal(dsuit_sha256(hdr, hl, forged), DSUIT_OK);
         for (int i = 0; i < 3; i++)
-            assert_int_equal(dsuit_cert_vote(&c->f.val[i], c->f.chain,
-                                             p.cert_hash, sigs[i]),
-                             DSUIT_OK);
-        assert_int_equal(dsuit_cert_encode(h.height, forged, idx,
-                                           (const uint8_t(*)[DSUIT_SIG_LEN])
-                                               sigs,
-                                           3, cert, sizeof cert, &cl),
-                         DSUIT_OK);
+            assert_int_equal(
+                dsuit_cert_vote(&c->f.val[i], c->f.chain, p.cert_hash, sigs[i]),
+                DSUIT_OK);
+        assert_int_equal(
+            dsuit_cert_encode(h.height, forged, idx,
+                              (const uint8_t(*)[DSUIT_SIG_LEN])sigs, 3, cert,
+                              sizeof cert, &cl),
+            DSUIT_OK);
         dsuit_cbor_enc_init(&e, proof, sizeof proof);
         dsuit_cbor_put_array(&e, 4);
         dsuit_cbor_put_bstr(&e, hdr, hl);
@@ -381,22 +378,19 @@ static void stale_proof_is_refused(void **state)
     size_t len = build(c, &p, proof);
     const uint64_t t = c->h.time_ms, age = 60000;
 
-    assert_int_equal(dsuit_ledger_proof_verify(proof, len, &c->trust,
-                                               c->digest, t + age, age, NULL),
+    assert_int_equal(dsuit_ledger_proof_verify(proof, len, &c->trust, c->digest,
+                                               t + age, age, NULL),
                      DSUIT_OK);
-    assert_int_equal(dsuit_ledger_proof_verify(proof, len, &c->trust,
-                                               c->digest, t + age + 1, age,
-                                               NULL),
+    assert_int_equal(dsuit_ledger_proof_verify(proof, len, &c->trust, c->digest,
+                                               t + age + 1, age, NULL),
                      DSUIT_E_STALE);
     /* A device clock behind the chain's is not "stale". */
-    assert_int_equal(dsuit_ledger_proof_verify(proof, len, &c->trust,
-                                               c->digest, t - 5000, age,
-                                               NULL),
+    assert_int_equal(dsuit_ledger_proof_verify(proof, len, &c->trust, c->digest,
+                                               t - 5000, age, NULL),
                      DSUIT_OK);
     /* max_age 0: no freshness check. */
-    assert_int_equal(dsuit_ledger_proof_verify(proof, len, &c->trust,
-                                               c->digest, t + 10 * age, 0,
-                                               NULL),
+    assert_int_equal(dsuit_ledger_proof_verify(proof, len, &c->trust, c->digest,
+                                               t + 10 * age, 0, NULL),
                      DSUIT_OK);
 }
 
@@ -418,12 +412,12 @@ static void every_truncation_and_trailing_byte_is_refused(void **state)
         proof[i] ^= 0x01;
     }
     assert_int_equal(verify(c, proof, len, NULL), DSUIT_OK);
-    assert_int_equal(dsuit_ledger_proof_verify(NULL, len, &c->trust, c->digest,
-                                               0, 0, NULL),
-                     DSUIT_E_INVAL);
-    assert_int_equal(dsuit_ledger_proof_verify(proof, len, NULL, c->digest,
-                                               0, 0, NULL),
-                     DSUIT_E_INVAL);
+    assert_int_equal(
+        dsuit_ledger_proof_verify(NULL, len, &c->trust, c->digest, 0, 0, NULL),
+        DSUIT_E_INVAL);
+    assert_int_equal(
+        dsuit_ledger_proof_verify(proof, len, NULL, c->digest, 0, 0, NULL),
+        DSUIT_E_INVAL);
 }
 
 static void header_codec_round_trips_and_is_strict(void **state)
@@ -439,13 +433,11 @@ static void header_codec_round_trips_and_is_strict(void **state)
                      DSUIT_OK);
     assert_int_equal(n, c->header_len);
     assert_memory_equal(buf, c->header, n);
-    assert_int_equal(dsuit_block_header_encode(&h, buf, 10, &n),
-                     DSUIT_E_LIMIT);
+    assert_int_equal(dsuit_block_header_encode(&h, buf, 10, &n), DSUIT_E_LIMIT);
     /* Trailing bytes and a non-minimal height are refused. */
     memcpy(buf, c->header, c->header_len);
     buf[c->header_len] = 0;
-    assert_int_not_equal(dsuit_block_header_decode(buf, c->header_len + 1,
-                                                   &h),
+    assert_int_not_equal(dsuit_block_header_decode(buf, c->header_len + 1, &h),
                          DSUIT_OK);
 }
 

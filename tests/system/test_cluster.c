@@ -33,24 +33,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int setup(void **state)
-{
-    cl_t *cl = calloc(1, sizeof *cl);
-    if (cl == NULL)
-        return -1;
-    *state = cl;
-    return 0;
-}
-
-/* Runs after a failed test too: stops exactly the nodes it started. */
-static int teardown(void **state)
-{
-    cl_t *cl = *state;
-    cl_destroy(cl);
-    free(cl);
-    return 0;
-}
-
 static int unhex(const char *s, uint8_t *out, size_t n)
 {
     if (strlen(s) != 2 * n)
@@ -1154,17 +1136,17 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(status_and_metrics_describe_the_node,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(four_nodes_elect_and_commit, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(leader_kill_during_submissions, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(restarted_node_catches_up, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(tampered_node_is_detected, setup,
-                                        teardown),
+                                        cl_setup, cl_teardown),
+        cmocka_unit_test_setup_teardown(four_nodes_elect_and_commit, cl_setup,
+                                        cl_teardown),
+        cmocka_unit_test_setup_teardown(leader_kill_during_submissions,
+                                        cl_setup, cl_teardown),
+        cmocka_unit_test_setup_teardown(restarted_node_catches_up, cl_setup,
+                                        cl_teardown),
+        cmocka_unit_test_setup_teardown(tampered_node_is_detected, cl_setup,
+                                        cl_teardown),
         cmocka_unit_test_setup_teardown(forged_internal_request_is_refused,
-                                        setup, teardown),
+                                        cl_setup, cl_teardown),
     };
     /* DSUIT_TEST_FILTER=leader_* runs only the matching tests. */
     if (getenv("DSUIT_TEST_FILTER") != NULL)

@@ -62,24 +62,6 @@
 /* ---- fixture --------------------------------------------------------------
  */
 
-static int setup(void **state)
-{
-    cl_t *cl = calloc(1, sizeof *cl);
-    if (cl == NULL)
-        return -1;
-    *state = cl;
-    return 0;
-}
-
-/* Runs after a failed test too: stops exactly the nodes it started. */
-static int teardown(void **state)
-{
-    cl_t *cl = *state;
-    cl_destroy(cl);
-    free(cl);
-    return 0;
-}
-
 /* A JSON object's string member, or "" (never NULL). */
 static const char *jstr(const json_t *o, const char *key)
 {
@@ -1267,7 +1249,7 @@ static int teardown_liar(void **state)
         free(g_liar);
         g_liar = NULL;
     }
-    return teardown(state);
+    return cl_teardown(state);
 }
 
 /* Flip a bit in the middle of a file. */
@@ -1528,8 +1510,7 @@ static void author_disappears_and_everything_stays_available(void **state)
             for (size_t k = 0; k < cl->g->n_validators; k++)
                 keys[k] = cl->g->validators[k].key;
             for (size_t k = 0; k < 32; k++)
-                assert_int_equal(sscanf(digest + 2 * k, "%2hhx", &want[k]),
-                                 1);
+                assert_int_equal(sscanf(digest + 2 * k, "%2hhx", &want[k]), 1);
             rc = dsuit_ledger_proof_verify(b, bl, &t, want, 0, 0, &info);
             if (rc != DSUIT_OK)
                 fail_msg("n%zu: the proof does not verify: %s", i,
@@ -1555,17 +1536,18 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            publish_1_10_100_mib_places_every_chunk_on_its_r_holders, setup,
-            teardown),
+            publish_1_10_100_mib_places_every_chunk_on_its_r_holders, cl_setup,
+            cl_teardown),
         cmocka_unit_test_setup_teardown(refusals_store_and_commit_nothing,
-                                        setup, teardown),
+                                        cl_setup, cl_teardown),
         cmocka_unit_test_setup_teardown(
-            kill_holder_then_repair_restores_r_copies, setup, teardown),
+            kill_holder_then_repair_restores_r_copies, cl_setup, cl_teardown),
         cmocka_unit_test_setup_teardown(
-            corrupted_chunk_server_never_reaches_a_client, setup,
+            corrupted_chunk_server_never_reaches_a_client, cl_setup,
             teardown_liar),
         cmocka_unit_test_setup_teardown(
-            author_disappears_and_everything_stays_available, setup, teardown),
+            author_disappears_and_everything_stays_available, cl_setup,
+            cl_teardown),
     };
     const char *filter = getenv("DSUIT_TEST_FILTER");
     if (filter != NULL)

@@ -23,8 +23,8 @@
 #include "dsuit/ledger_proof.h"
 #include "dsuit/proof.h"
 
-#define FLAGS     (DSUIT_CBOR_STRICT | DSUIT_CBOR_SORTED)
-#define MAX_NEST  4 /* proof array > path array > hash; cert map > votes */
+#define FLAGS    (DSUIT_CBOR_STRICT | DSUIT_CBOR_SORTED)
+#define MAX_NEST 4 /* proof array > path array > hash; cert map > votes */
 
 int dsuit_block_header_encode(const dsuit_block_header_t *h, uint8_t *out,
                               size_t out_cap, size_t *out_len)
@@ -97,8 +97,7 @@ int dsuit_block_header_decode(const uint8_t *buf, size_t len,
         dsuit_cbor_get_uint(&d, &h.proposer) || !key_is(&d, 6) ||
         !hash32(&d, h.tx_root) || !key_is(&d, 7) ||
         dsuit_cbor_get_uint(&d, &h.mlog_size) || !key_is(&d, 8) ||
-        !hash32(&d, h.mlog_root) || !key_is(&d, 9) ||
-        !hash32(&d, h.state_root))
+        !hash32(&d, h.mlog_root) || !key_is(&d, 9) || !hash32(&d, h.state_root))
         return DSUIT_E_INVAL;
     *out = h;
     return DSUIT_OK;
