@@ -54,6 +54,7 @@ int cmd_ledger(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 int cmd_tx(int argc, char **argv);
 
 /* ---- messages ------------------------------------------------------------ */

@@ -36,6 +36,7 @@ static const struct cli_command commands[] = {
     {"tx", cmd_tx, "sign, show and submit ledger transactions"},
     {"devnet", cmd_devnet, "run a local test network of validator nodes"},
     {"ledger", cmd_ledger, "verify a ledger folder or show its contents"},
+    {"store", cmd_store, "show what a node's chunk store holds"},
     {"demo", cmd_demo, "sign and verify a firmware image, with timings"},
 };
 
