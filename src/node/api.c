@@ -76,8 +76,8 @@ static void json_reply(dsuit_http_response_t *r, int status, json_t *j)
     r->len = strlen(s);
 }
 
-static void bytes_reply(dsuit_http_response_t *r, int status,
-                        const char *type, const uint8_t *p, size_t n)
+static void bytes_reply(dsuit_http_response_t *r, int status, const char *type,
+                        const uint8_t *p, size_t n)
 {
     r->body = malloc(n ? n : 1);
     if (r->body == NULL) {
@@ -166,9 +166,8 @@ static void post_tx(dsuit_node_t *n, const dsuit_http_request_t *req,
         headers[2] = hdr[2];
         headers[3] = "Content-Type: application/cbor";
         headers[4] = NULL;
-        rc = dsuit_http_request("POST", url, headers, req->body,
-                                req->body_len, 5000, &status, &body, &blen,
-                                64 * 1024);
+        rc = dsuit_http_request("POST", url, headers, req->body, req->body_len,
+                                5000, &status, &body, &blen, 64 * 1024);
         if (rc != DSUIT_OK) {
             free(body);
             dsuit_http_json_error(r, 503, "no-leader",
@@ -182,8 +181,7 @@ static void post_tx(dsuit_node_t *n, const dsuit_http_request_t *req,
     }
 }
 
-static void get_tx(dsuit_node_t *n, const char *idhex,
-                   dsuit_http_response_t *r)
+static void get_tx(dsuit_node_t *n, const char *idhex, dsuit_http_response_t *r)
 {
     uint8_t id[32];
     dsuit_store_txn_t *t;
@@ -204,8 +202,8 @@ static void get_tx(dsuit_node_t *n, const char *idhex,
      * and submitted again under the same id must not show its old
      * verdict while the new submission waits for a block. */
     if (node_pending(n, id)) {
-        json_reply(r, 200, json_pack("{s:s, s:s}", "id", h, "status",
-                                     "pending"));
+        json_reply(r, 200,
+                   json_pack("{s:s, s:s}", "id", h, "status", "pending"));
         return;
     }
     rc = dsuit_store_begin(dsuit_ledger_store(n->ledger), 0, &t);
@@ -226,17 +224,15 @@ static void get_tx(dsuit_node_t *n, const char *idhex,
         dsuit_store_abort(t);
         if (result != DSUIT_TXR_OK) {
             json_reply(r, 200,
-                       json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", h,
-                                 "status", "invalid", "height",
-                                 (json_int_t)height, "result",
-                                 dsuit_txr_name((int)result), "message",
-                                 dsuit_txr_message((int)result)));
+                       json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", h, "status",
+                                 "invalid", "height", (json_int_t)height,
+                                 "result", dsuit_txr_name((int)result),
+                                 "message", dsuit_txr_message((int)result)));
             return;
         }
         json_reply(r, 200,
                    json_pack("{s:s, s:s, s:I, s:I}", "id", h, "status",
-                             height <= st.certified ? "certified"
-                                                    : "committed",
+                             height <= st.certified ? "certified" : "committed",
                              "height", (json_int_t)height, "index",
                              (json_int_t)index));
         return;
@@ -268,8 +264,8 @@ static void get_status(dsuit_node_t *n, dsuit_http_response_t *r)
                   st.leader ? n->g->validators[st.leader - 1].name : NULL,
                   "role", st.role ? st.role : "unavailable", "term",
                   (json_int_t)st.term, "height", (json_int_t)st.height,
-                  "certified_height", (json_int_t)st.certified, "peers",
-                  peers, "pending", (json_int_t)pool, "blocks_applied",
+                  "certified_height", (json_int_t)st.certified, "peers", peers,
+                  "pending", (json_int_t)pool, "blocks_applied",
                   (json_int_t)st.blocks_applied, "blocks_rejected",
                   (json_int_t)st.blocks_rejected));
 }
@@ -288,8 +284,7 @@ static int parse_height(const char *s, uint64_t *out)
 }
 
 static void get_block(dsuit_node_t *n, uint64_t h,
-                      const dsuit_http_request_t *req,
-                      dsuit_http_response_t *r)
+                      const dsuit_http_request_t *req, dsuit_http_response_t *r)
 {
     uint8_t *blk;
     size_t len;
@@ -421,12 +416,12 @@ static int visit_author(void *arg, const uint8_t *k, size_t kl,
         uuid_text(a.classes + i * 17, c);
         json_array_append_new(classes, json_string(c));
     }
-    json_array_append_new(
-        list, json_pack("{s:s, s:s%, s:s, s:o, s:s, s:I}", "key_id", id,
-                        "name", a.name, a.name_len, "vendor_id", vendor,
-                        "class_ids", classes, "status",
-                        a.status < 3 ? status[a.status] : "unknown",
-                        "registered_height", (json_int_t)a.height));
+    json_array_append_new(list,
+                          json_pack("{s:s, s:s%, s:s, s:o, s:s, s:I}", "key_id",
+                                    id, "name", a.name, a.name_len, "vendor_id",
+                                    vendor, "class_ids", classes, "status",
+                                    a.status < 3 ? status[a.status] : "unknown",
+                                    "registered_height", (json_int_t)a.height));
     return 0;
 }
 
@@ -795,15 +790,25 @@ static void post_vote(dsuit_node_t *n, const dsuit_http_request_t *req,
     r->status = 204;
 }
 
-/* ---- routing --------------------------------------------------------------- */
+/* ---- routing ---------------------------------------------------------------
+ */
+
+dsuit_http_sink_t *node_api_stream(void *arg, const dsuit_http_request_t *req,
+                                   dsuit_http_response_t *resp)
+{
+    dsuit_node_t *n = arg;
+    if (strncmp(req->path, "/v1/uploads/", 12) == 0)
+        return node_publish_stream(n, req->path + 12, req, resp);
+    return NULL;
+}
 
 void node_api_handle(void *arg, const dsuit_http_request_t *req,
                      dsuit_http_response_t *r)
 {
     dsuit_node_t *n = arg;
     const char *p = req->path;
-    int get = strcmp(req->method, "GET") == 0 ||
-              strcmp(req->method, "HEAD") == 0;
+    int get =
+        strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
     int post = strcmp(req->method, "POST") == 0;
     uint64_t h, from;
 
@@ -819,8 +824,7 @@ void node_api_handle(void *arg, const dsuit_http_request_t *req,
         if (!get)
             goto method;
         get_status(n, r);
-    } else if (strncmp(p, "/v1/blocks/", 11) == 0 &&
-               parse_height(p + 11, &h)) {
+    } else if (strncmp(p, "/v1/blocks/", 11) == 0 && parse_height(p + 11, &h)) {
         const char *rest = strchr(p + 11, '/');
         if (!get)
             goto method;
@@ -850,8 +854,6 @@ void node_api_handle(void *arg, const dsuit_http_request_t *req,
         if (!post)
             goto method;
         node_publish_begin(n, req, r);
-    } else if (strncmp(p, "/v1/uploads/", 12) == 0) {
-        node_publish_upload(n, p + 12, req, r);
     } else if (strncmp(p, "/v1/images/", 11) == 0) {
         if (!get)
             goto method;

@@ -241,7 +241,8 @@ static void take_vote(dsuit_node_t *n, const node_vote_in_t *v)
         return;
     if (dsuit_cert_vote_verify(&n->g->validators[v->index].key, n->g->hash,
                                v->hash, v->sig, v->sig_len) != DSUIT_OK) {
-        node_log(n, "warn", "cert", "vote does not verify peer=%llu height=%llu",
+        node_log(n, "warn", "cert",
+                 "vote does not verify peer=%llu height=%llu",
                  (unsigned long long)v->index, (unsigned long long)v->height);
         return;
     }
@@ -292,8 +293,8 @@ static void take_vote(dsuit_node_t *n, const node_vote_in_t *v)
 }
 
 /* Queue a message for every peer. */
-static void gossip_send(dsuit_node_t *n, const char *path,
-                        const uint8_t *body, size_t len)
+static void gossip_send(dsuit_node_t *n, const char *path, const uint8_t *body,
+                        size_t len)
 {
     node_msg_t *m = calloc(1, sizeof *m);
     if (m == NULL)
@@ -425,11 +426,12 @@ static int fsm_apply(void *arg, const uint8_t *block, size_t len)
     pthread_rwlock_unlock(&n->mlog_lock);
     node_hex(b.hash, 8, h8);
     if (rc != DSUIT_OK) {
-        node_log(n, "warn", "ledger",
-                 "refused block height=%llu hash=%s proposer=%llu reason=\"%s\"",
-                 (unsigned long long)b.header.height, h8,
-                 (unsigned long long)b.header.proposer,
-                 info.reason ? info.reason : dsuit_strerror(rc));
+        node_log(
+            n, "warn", "ledger",
+            "refused block height=%llu hash=%s proposer=%llu reason=\"%s\"",
+            (unsigned long long)b.header.height, h8,
+            (unsigned long long)b.header.proposer,
+            info.reason ? info.reason : dsuit_strerror(rc));
         pthread_mutex_lock(&n->mu);
         n->st.blocks_rejected++;
         pthread_mutex_unlock(&n->mu);
@@ -459,8 +461,8 @@ typedef struct {
     uint64_t count;
 } snap_t;
 
-static int snap_visit(void *arg, const uint8_t *k, size_t kl,
-                      const uint8_t *v, size_t vl)
+static int snap_visit(void *arg, const uint8_t *k, size_t kl, const uint8_t *v,
+                      size_t vl)
 {
     snap_t *s = arg;
     (void)k;
@@ -670,8 +672,8 @@ static void *gossip_main(void *arg)
                 continue;
             node_peer_url(n, i, url, sizeof url);
             strncat(url, m->path, sizeof url - strlen(url) - 1);
-            if (dsuit_peer_sign(&n->key, n->index, n->g->hash, "POST",
-                                m->path, m->body, m->len, node_now_ms(),
+            if (dsuit_peer_sign(&n->key, n->index, n->g->hash, "POST", m->path,
+                                m->body, m->len, node_now_ms(),
                                 hdr) != DSUIT_OK)
                 continue;
             headers[0] = hdr[0];
@@ -714,6 +716,15 @@ static void on_consensus_stopped(void *arg)
     uv_close((uv_handle_t *)&n->wake, NULL);
     uv_close((uv_handle_t *)&n->sigterm, NULL);
     uv_close((uv_handle_t *)&n->sigint, NULL);
+}
+
+int node_quitting(dsuit_node_t *n)
+{
+    int q;
+    pthread_mutex_lock(&n->mu);
+    q = n->quitting;
+    pthread_mutex_unlock(&n->mu);
+    return q;
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -930,9 +941,12 @@ int dsuit_node_run(const dsuit_node_opts_t *o)
     ho.port = n->g->validators[n->index].http_port;
     /* Images arrive whole (PUT /v1/uploads): room for the largest the
      * policy allows. */
+    /* Images are streamed (node_api_stream); the largest buffered body is
+     * a transaction or a chunk pushed by a peer. */
     ho.max_body = NODE_MAX_TX_BYTES;
-    if (n->g->policy.max_image_size + 65536 > ho.max_body)
-        ho.max_body = (size_t)n->g->policy.max_image_size + 65536;
+    if (n->g->policy.chunk_size + 65536 > ho.max_body)
+        ho.max_body = (size_t)n->g->policy.chunk_size + 65536;
+    ho.stream = node_api_stream;
     ho.timeout_s = 10;
     if (rc == DSUIT_OK)
         rc = dsuit_http_server_start(&ho, node_api_handle, n, &n->http);

@@ -28,11 +28,11 @@
 #include "net/http/server.h"
 #include "node/node.h"
 
-#define NODE_MAX_VALIDATORS  DSUIT_GENESIS_MAX_VALIDATORS
-#define NODE_VOTE_WINDOW     256       /* heights whose votes are kept */
-#define NODE_POOL_MAX_TXS    20000     /* mempool bound, transactions */
-#define NODE_POOL_MAX_BYTES  (256u << 20)
-#define NODE_MAX_TX_BYTES    (16u << 20)
+#define NODE_MAX_VALIDATORS DSUIT_GENESIS_MAX_VALIDATORS
+#define NODE_VOTE_WINDOW    256   /* heights whose votes are kept */
+#define NODE_POOL_MAX_TXS   20000 /* mempool bound, transactions */
+#define NODE_POOL_MAX_BYTES (256u << 20)
+#define NODE_MAX_TX_BYTES   (16u << 20)
 
 typedef struct {
     uint8_t *tx;
@@ -50,9 +50,9 @@ typedef struct {
 
 /* Votes for one height (slot height % NODE_VOTE_WINDOW). */
 typedef struct {
-    uint64_t height;      /* 0: empty slot */
-    int applied;          /* this node applied a block at height */
-    uint8_t hash[32];     /* ... whose hash is this */
+    uint64_t height;  /* 0: empty slot */
+    int applied;      /* this node applied a block at height */
+    uint8_t hash[32]; /* ... whose hash is this */
     int certified;
     node_vote_t votes[NODE_MAX_VALIDATORS];
 } node_slot_t;
@@ -77,8 +77,8 @@ typedef struct {
 #define NODE_MAX_UPLOADS 16
 typedef struct {
     int used;
-    int busy;              /* a PUT owns it: not expired, not shared [mu] */
-    char id[33];           /* 16 random bytes in hex */
+    int busy;    /* a PUT owns it: not expired, not shared [mu] */
+    char id[33]; /* 16 random bytes in hex */
     uint64_t expires_ms;
     uint8_t *envelope;
     size_t envelope_len;
@@ -124,7 +124,7 @@ typedef struct {
     uint64_t certified;
     uint64_t peer_height[NODE_MAX_VALIDATORS]; /* from their votes */
     uint64_t blocks_applied, blocks_rejected;
-    uint64_t tx_results[16]; /* by result code */
+    uint64_t tx_results[16];  /* by result code */
     uint64_t chunks_known;    /* chunks of published images (repair.c) */
     uint64_t chunks_under;    /* ... placed on a validator now unreachable */
     uint64_t chunks_repaired; /* copies made by repair */
@@ -145,7 +145,7 @@ typedef struct dsuit_node {
     uv_async_t wake;
     dsuit_consensus_t *cons;
     int stopping;
-    int proposing;        /* a block of ours is in flight */
+    int proposing; /* a block of ours is in flight */
     uint64_t last_block_ms;
     unsigned ticks;
 
@@ -158,18 +158,18 @@ typedef struct dsuit_node {
     uint64_t certified_height;
 
     pthread_mutex_t mu;
-    node_tx_t *pool;      /* [mu] */
+    node_tx_t *pool;                     /* [mu] */
     size_t n_pool, cap_pool, pool_bytes; /* [mu] */
-    node_vote_in_t *votes_in; /* [mu] */
-    size_t n_votes_in, cap_votes_in; /* [mu] */
-    node_evidence_t *evidence; /* [mu] */
-    size_t n_evidence, cap_evidence; /* [mu] */
-    node_status_t st;     /* [mu] */
+    node_vote_in_t *votes_in;            /* [mu] */
+    size_t n_votes_in, cap_votes_in;     /* [mu] */
+    node_evidence_t *evidence;           /* [mu] */
+    size_t n_evidence, cap_evidence;     /* [mu] */
+    node_status_t st;                    /* [mu] */
 
     pthread_t gossip;
     pthread_cond_t gossip_cv;
-    node_msg_t *outbox;   /* [mu] */
-    int gossip_stop;      /* [mu] */
+    node_msg_t *outbox; /* [mu] */
+    int gossip_stop;    /* [mu] */
 
     dsuit_http_server_t *http;
     dsuit_peer_guard_t *guard;
@@ -218,6 +218,10 @@ void node_peer_url(const dsuit_node_t *n, size_t i, char *out, size_t cap);
 /* HTTP routes (api.c). */
 void node_api_handle(void *arg, const dsuit_http_request_t *req,
                      dsuit_http_response_t *resp);
+/* The server's stream callback: routes whose bodies are not buffered
+ * (PUT /v1/uploads/...). */
+dsuit_http_sink_t *node_api_stream(void *arg, const dsuit_http_request_t *req,
+                                   dsuit_http_response_t *resp);
 
 /* ---- registration.c: the publish flow ----------------------------------- */
 
@@ -226,9 +230,11 @@ void node_publish_begin(dsuit_node_t *n, const dsuit_http_request_t *req,
                         dsuit_http_response_t *r);
 /** PUT /v1/uploads/{id}/{image}: take an image, place its chunks, and
  * submit the publish once every image is in. */
-void node_publish_upload(dsuit_node_t *n, const char *rest,
-                         const dsuit_http_request_t *req,
-                         dsuit_http_response_t *r);
+/* PUT /v1/uploads/{rest}: the HTTP server's stream callback for it
+ * (registration.c); a sink, or NULL with r filled. */
+dsuit_http_sink_t *node_publish_stream(dsuit_node_t *n, const char *rest,
+                                       const dsuit_http_request_t *req,
+                                       dsuit_http_response_t *r);
 /** Drop uploads older than their deadline. */
 void node_uploads_expire(dsuit_node_t *n, uint64_t now_ms);
 
@@ -256,8 +262,7 @@ void node_chunk_route(dsuit_node_t *n, const char *hexdigest,
 
 /** GET /v1/images/{digest}: the whole image, assembled and verified. */
 void node_image_get(dsuit_node_t *n, const char *hexdigest,
-                    const dsuit_http_request_t *req,
-                    dsuit_http_response_t *r);
+                    const dsuit_http_request_t *req, dsuit_http_response_t *r);
 
 /** GET /v1/store: chunks held, bytes. */
 void node_store_status(dsuit_node_t *n, dsuit_http_response_t *r);
@@ -287,6 +292,10 @@ int node_peer_reachable(dsuit_node_t *n, size_t i, uint64_t now);
 
 /* ---- helpers shared by the route files ---------------------------------- */
 uint64_t node_now_ms(void);
+
+/* 1 once the node has begun to stop: handlers that wait or retry give up
+ * (any thread). */
+int node_quitting(dsuit_node_t *n);
 void node_hex(const uint8_t *p, size_t n, char *out);
 int node_unhex(const char *s, uint8_t *out, size_t n);
 

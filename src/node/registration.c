@@ -25,6 +25,8 @@
  * UPLOAD_TTL_MS.
  */
 #define _DEFAULT_SOURCE /* usleep */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,7 +185,7 @@ static int submit_retrying(dsuit_node_t *n, const uint8_t *tx, size_t tl,
 {
     const uint64_t until = node_now_ms() + SUBMIT_TRY_MS;
     long status = 0;
-    int rc, tries = 0, quit;
+    int rc, tries = 0;
 
     for (;;) {
         node_status_t st;
@@ -211,10 +213,7 @@ static int submit_retrying(dsuit_node_t *n, const uint8_t *tx, size_t tl,
         if (rc == DSUIT_OK || (status >= 400 && status < 500) ||
             node_now_ms() >= until)
             break;
-        pthread_mutex_lock(&n->mu);
-        quit = n->quitting;
-        pthread_mutex_unlock(&n->mu);
-        if (quit)
+        if (node_quitting(n))
             break;
         usleep(200 * 1000);
     }
@@ -268,36 +267,112 @@ out:
     return rc;
 }
 
-static int put_image(dsuit_node_t *n, node_upload_t *u, unsigned long idx,
-                     const dsuit_http_request_t *req, dsuit_http_response_t *r);
+/*
+ * PUT /v1/uploads/{id}/{i}, streamed (src/net/http/server.h, "Streaming"):
+ * the image goes to an unlinked spool file in the node's folder while its
+ * size is counted and its SHA-256 computed, so memory stays bounded by one
+ * chunk whatever the image size, and a crash leaves nothing behind. Only
+ * once size and digest are the manifest's is it cut into chunks and placed.
+ */
+typedef struct {
+    dsuit_http_sink_t base; /* first: what the server holds */
+    dsuit_node_t *n;
+    node_upload_t *u; /* owned through u->busy until close */
+    size_t idx;
+    int fd;
+    uint64_t got, want;
+    dsuit_sha256_ctx_t h;
+    int freed; /* finish submitted the publish and freed u */
+} upload_sink_t;
 
-void node_publish_upload(dsuit_node_t *n, const char *rest,
-                         const dsuit_http_request_t *req,
-                         dsuit_http_response_t *r)
+static int store_image(dsuit_node_t *n, node_upload_t *u, size_t idx, int fd,
+                       uint64_t size, dsuit_http_response_t *r);
+
+static int sink_write(dsuit_http_sink_t *base, const uint8_t *p, size_t len)
 {
-    char id[33];
-    const char *slash = strchr(rest, '/');
+    upload_sink_t *k = (upload_sink_t *)base;
+    if (len > k->want - k->got)
+        return -1; /* longer than the manifest says: stop reading */
+    k->got += len;
+    dsuit_sha256_update(&k->h, p, len);
+    while (len > 0) {
+        ssize_t w = write(k->fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            node_log(k->n, "error", "publish",
+                     "cannot spool an upload reason=\"%s\"", strerror(errno));
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static void sink_finish(dsuit_http_sink_t *base, dsuit_http_response_t *r)
+{
+    upload_sink_t *k = (upload_sink_t *)base;
+    uint8_t digest[32];
+    if (k->got != k->want) {
+        dsuit_http_json_error(r, 400, "image-size",
+                              "the image's size is not the manifest's");
+        return;
+    }
+    dsuit_sha256_final(&k->h, digest);
+    if (!dsuit_ct_equal(digest, k->u->check.images[k->idx].digest, 32)) {
+        dsuit_http_json_error(r, 400, "image-digest",
+                              "the image does not match the manifest's "
+                              "digest");
+        return;
+    }
+    k->freed = store_image(k->n, k->u, k->idx, k->fd, k->got, r);
+}
+
+static void release(dsuit_node_t *n, node_upload_t *u)
+{
+    pthread_mutex_lock(&n->mu);
+    u->busy = 0;
+    pthread_mutex_unlock(&n->mu);
+}
+
+static void sink_close(dsuit_http_sink_t *base)
+{
+    upload_sink_t *k = (upload_sink_t *)base;
+    if (!k->freed)
+        release(k->n, k->u);
+    close(k->fd);
+    free(k);
+}
+
+dsuit_http_sink_t *node_publish_stream(dsuit_node_t *n, const char *rest,
+                                       const dsuit_http_request_t *req,
+                                       dsuit_http_response_t *r)
+{
+    char id[33], spool[PATH_MAX + 32];
+    const char *slash = strchr(rest, '/'), *cl;
     unsigned long idx;
     char *end;
     node_upload_t *u = NULL;
+    upload_sink_t *k;
     int busy;
 
     if (strcmp(req->method, "PUT") != 0) {
         dsuit_http_json_error(r, 405, "method-not-allowed", "PUT the image");
-        return;
+        return NULL;
     }
     if (slash == NULL || slash - rest != 32) {
         dsuit_http_json_error(r, 404, "not-found", "no such upload");
-        return;
+        return NULL;
     }
     memcpy(id, rest, 32);
     id[32] = '\0';
     idx = strtoul(slash + 1, &end, 10);
     if (*end != '\0' || slash[1] == '\0') {
         dsuit_http_json_error(r, 404, "not-found", "no such upload");
-        return;
+        return NULL;
     }
-    /* The PUT owns the upload until it answers: expiry and other PUTs
+    /* The PUT owns the upload until it is answered: expiry and other PUTs
      * leave it alone, so its fields can be read without the lock. */
     pthread_mutex_lock(&n->mu);
     for (size_t i = 0; i < NODE_MAX_UPLOADS && u == NULL; i++) {
@@ -312,71 +387,113 @@ void node_publish_upload(dsuit_node_t *n, const char *rest,
         dsuit_http_json_error(r, 409, "upload-busy",
                               "another request is storing an image of this "
                               "upload; try again when it has finished");
-        return;
+        return NULL;
     }
     if (u == NULL) {
         dsuit_http_json_error(r, 404, "not-found",
                               "no such upload (or it expired)");
-        return;
+        return NULL;
     }
-    if (!put_image(n, u, idx, req, r)) {
-        pthread_mutex_lock(&n->mu);
-        u->busy = 0;
-        pthread_mutex_unlock(&n->mu);
+    if (idx >= u->check.n_images) {
+        release(n, u);
+        dsuit_http_json_error(r, 404, "not-found", "no such image in upload");
+        return NULL;
     }
+    /* An announced length that is not the manifest's: refused before a
+     * byte is read (a chunked body is counted as it arrives). */
+    cl = dsuit_http_header(req, "Content-Length");
+    if (cl != NULL &&
+        (strtoull(cl, &end, 10) != u->check.images[idx].size || *end != '\0')) {
+        release(n, u);
+        dsuit_http_json_error(r, 400, "image-size",
+                              "the image's size is not the manifest's");
+        return NULL;
+    }
+    k = calloc(1, sizeof *k);
+    snprintf(spool, sizeof spool, "%s/spool-XXXXXX", n->dir);
+    if (k == NULL || (k->fd = mkstemp(spool)) < 0) {
+        node_log(n, "error", "publish", "cannot make a spool file dir=%s",
+                 n->dir);
+        free(k);
+        release(n, u);
+        dsuit_http_json_error(r, 500, "storage",
+                              "cannot take the upload now; try again");
+        return NULL;
+    }
+    unlink(spool); /* anonymous from now on: gone with the descriptor */
+    k->base.write = sink_write;
+    k->base.finish = sink_finish;
+    k->base.close = sink_close;
+    k->n = n;
+    k->u = u;
+    k->idx = idx;
+    k->want = u->check.images[idx].size;
+    dsuit_sha256_init(&k->h);
+    return &k->base;
 }
 
-/* Store image idx of upload u (owned by the caller: u->busy) and, when it
- * was the last one, submit the publish and free the upload (the slot may be
- * reused at once). Returns 1 if u was freed. */
-static int put_image(dsuit_node_t *n, node_upload_t *u, unsigned long idx,
-                     const dsuit_http_request_t *req, dsuit_http_response_t *r)
+/* Read len bytes at off of fd into buf. */
+static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+    while (len > 0) {
+        ssize_t got = pread(fd, buf, len, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return DSUIT_E_IO;
+        buf += got;
+        len -= (size_t)got;
+        off += (uint64_t)got;
+    }
+    return DSUIT_OK;
+}
+
+/* Cut image idx of upload u (owned by the caller: u->busy; its size and
+ * digest checked, its bytes in fd) into chunks, place each on R validators
+ * and, when it was the last image, submit the publish and free the upload
+ * (the slot may be reused at once). Returns 1 if u was freed. */
+static int store_image(dsuit_node_t *n, node_upload_t *u, size_t idx, int fd,
+                       uint64_t size, dsuit_http_response_t *r)
 {
     uint64_t chunk = n->g->policy.chunk_size;
-    uint8_t digest[32], (*chunks)[32] = NULL;
+    uint8_t(*chunks)[32] = NULL, *buf = NULL;
     size_t n_chunks, min_copies = SIZE_MAX;
     int complete = 1, rc;
 
-    if (idx >= u->check.n_images) {
-        dsuit_http_json_error(r, 404, "not-found", "no such image in upload");
-        return 0;
-    }
-    /* Size and digest, as the manifest says, before anything is stored. */
-    if (req->body_len != u->check.images[idx].size) {
-        dsuit_http_json_error(r, 400, "image-size",
-                              "the image's size is not the manifest's");
-        return 0;
-    }
-    dsuit_sha256(req->body, req->body_len, digest);
-    if (!dsuit_ct_equal(digest, u->check.images[idx].digest, 32)) {
-        dsuit_http_json_error(r, 400, "image-digest",
-                              "the image does not match the manifest's "
-                              "digest");
-        return 0;
-    }
-    n_chunks = (size_t)dsuit_chunk_count(req->body_len, chunk);
-    chunks = malloc(n_chunks * 32);
-    if (chunks == NULL) {
+    n_chunks = (size_t)dsuit_chunk_count(size, chunk);
+    chunks = malloc(n_chunks ? n_chunks * 32 : 1);
+    buf = malloc((size_t)chunk);
+    if (chunks == NULL || buf == NULL) {
+        free(chunks);
+        free(buf);
         dsuit_http_json_error(r, 500, "internal", "out of memory");
         return 0;
     }
     for (size_t c = 0; c < n_chunks; c++) {
-        size_t off = c * chunk;
-        size_t len =
-            req->body_len - off < chunk ? req->body_len - off : (size_t)chunk;
+        uint64_t off = c * chunk;
+        size_t len = size - off < chunk ? (size_t)(size - off) : (size_t)chunk;
         size_t copies;
-        dsuit_sha256(req->body + off, len, chunks[c]);
-        copies = place_chunk(n, chunks[c], req->body + off, len);
+        if (read_at(fd, buf, len, off) != DSUIT_OK) {
+            free(chunks);
+            free(buf);
+            dsuit_http_json_error(r, 500, "storage",
+                                  "cannot read the spooled upload");
+            return 0;
+        }
+        dsuit_sha256(buf, len, chunks[c]);
+        copies = place_chunk(n, chunks[c], buf, len);
         if (copies < min_copies)
             min_copies = copies;
         if (copies < n->g->policy.replicas) {
             free(chunks);
+            free(buf);
             dsuit_http_json_error(r, 503, "replicas",
                                   "not enough validators took a chunk; "
                                   "upload again later");
             return 0;
         }
     }
+    free(buf);
     pthread_mutex_lock(&n->mu);
     free(u->chunks[idx]);
     u->chunks[idx] = chunks;
@@ -386,8 +503,8 @@ static int put_image(dsuit_node_t *n, node_upload_t *u, unsigned long idx,
         complete &= u->have[i];
     pthread_mutex_unlock(&n->mu);
     node_log(n, "info", "publish",
-             "image stored bytes=%zu chunks=%zu replicas=%zu", req->body_len,
-             n_chunks, min_copies);
+             "image stored bytes=%llu chunks=%zu replicas=%zu",
+             (unsigned long long)size, n_chunks, min_copies);
     if (!complete) {
         json_out(r, 202,
                  json_pack("{s:s, s:I, s:I}", "status", "image stored",

@@ -81,16 +81,15 @@ int node_holds(const dsuit_node_t *n, const uint8_t digest[32], size_t i)
 /* A signed request to validator i. */
 static int peer_call(dsuit_node_t *n, size_t i, const char *method,
                      const char *path, const uint8_t *body, size_t len,
-                     long *status, uint8_t **resp, size_t *resp_len,
-                     size_t max)
+                     long *status, uint8_t **resp, size_t *resp_len, size_t max)
 {
     char url[512], hdr[3][DSUIT_PEER_HEADER_MAX];
     const char *headers[5];
     int rc;
     node_peer_url(n, i, url, sizeof url);
     strncat(url, path, sizeof url - strlen(url) - 1);
-    rc = dsuit_peer_sign(&n->key, n->index, n->g->hash, method, path, body,
-                         len, node_now_ms(), hdr);
+    rc = dsuit_peer_sign(&n->key, n->index, n->g->hash, method, path, body, len,
+                         node_now_ms(), hdr);
     if (rc != DSUIT_OK)
         return rc;
     headers[0] = hdr[0];
@@ -98,8 +97,8 @@ static int peer_call(dsuit_node_t *n, size_t i, const char *method,
     headers[2] = hdr[2];
     headers[3] = "Content-Type: application/octet-stream";
     headers[4] = NULL;
-    return dsuit_http_request(method, url, headers, body, len,
-                              CHUNK_TIMEOUT_MS, status, resp, resp_len, max);
+    return dsuit_http_request(method, url, headers, body, len, CHUNK_TIMEOUT_MS,
+                              status, resp, resp_len, max);
 }
 
 int node_chunk_push(dsuit_node_t *n, size_t i, const uint8_t digest[32],
@@ -149,6 +148,8 @@ int node_chunk_fetch(dsuit_node_t *n, const uint8_t digest[32],
         size_t bl = 0;
         if (i == n->index)
             continue;
+        if (node_quitting(n))
+            return DSUIT_E_AGAIN; /* stopping: do not start another call */
         rc = peer_call(n, i, "GET", path, NULL, 0, &status, &body, &bl,
                        (size_t)max_len);
         if (rc != DSUIT_OK || status != 200) {
@@ -175,8 +176,7 @@ int node_chunk_fetch(dsuit_node_t *n, const uint8_t digest[32],
 }
 
 void node_chunk_route(dsuit_node_t *n, const char *hexdigest,
-                      const dsuit_http_request_t *req,
-                      dsuit_http_response_t *r)
+                      const dsuit_http_request_t *req, dsuit_http_response_t *r)
 {
     uint8_t digest[32], *data;
     size_t len;
@@ -210,7 +210,8 @@ void node_chunk_route(dsuit_node_t *n, const char *hexdigest,
     rc = dsuit_chunks_get(n->chunks, digest, n->g->policy.chunk_size, &data,
                           &len);
     if (rc == DSUIT_E_NOTFOUND || rc == DSUIT_E_DIGEST) {
-        dsuit_http_json_error(r, 404, "not-found", "this node has no good copy");
+        dsuit_http_json_error(r, 404, "not-found",
+                              "this node has no good copy");
         return;
     }
     if (rc != DSUIT_OK) {
@@ -249,10 +250,11 @@ static int visit_for_image(void *arg, const uint8_t *k, size_t kl,
         uint64_t key, size, chunk;
         const uint8_t *digest, *c;
         if (dsuit_cbor_get_map(&d, &fields) != DSUIT_OK || fields != 4 ||
-            dsuit_cbor_get_uint(&d, &key) || dsuit_cbor_get_bstr(&d, &digest, &l) ||
-            l != 32 || dsuit_cbor_get_uint(&d, &key) ||
-            dsuit_cbor_get_uint(&d, &size) || dsuit_cbor_get_uint(&d, &key) ||
-            dsuit_cbor_get_uint(&d, &chunk) || dsuit_cbor_get_uint(&d, &key) ||
+            dsuit_cbor_get_uint(&d, &key) ||
+            dsuit_cbor_get_bstr(&d, &digest, &l) || l != 32 ||
+            dsuit_cbor_get_uint(&d, &key) || dsuit_cbor_get_uint(&d, &size) ||
+            dsuit_cbor_get_uint(&d, &key) || dsuit_cbor_get_uint(&d, &chunk) ||
+            dsuit_cbor_get_uint(&d, &key) ||
             dsuit_cbor_get_array(&d, &nc) != DSUIT_OK)
             return 0;
         int match = memcmp(digest, f->want, 32) == 0;
@@ -280,8 +282,7 @@ static int visit_for_image(void *arg, const uint8_t *k, size_t kl,
 }
 
 void node_image_get(dsuit_node_t *n, const char *hexdigest,
-                    const dsuit_http_request_t *req,
-                    dsuit_http_response_t *r)
+                    const dsuit_http_request_t *req, dsuit_http_response_t *r)
 {
     find_image_t f;
     dsuit_store_txn_t *t;

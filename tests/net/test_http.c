@@ -144,6 +144,80 @@ static void handler(void *arg, const dsuit_http_request_t *req,
     reply_text(resp, 200, text, req->body, req->body_len);
 }
 
+/* ---- streamed bodies: paths under /s/ ---------------------------------
+ * /s/refuse: answered 403 from the headers alone; /s/...: a sink that
+ * counts and sums the bytes, refusing past STREAM_MAX (larger than
+ * MAX_BODY, which does not apply to it). */
+#define STREAM_MAX (256u * 1024)
+
+typedef struct {
+    dsuit_http_sink_t base;
+    uint64_t got, sum;
+} test_sink_t;
+
+static int sinks_closed; /* [stream_mu] */
+static pthread_mutex_t stream_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int closed_count(void)
+{
+    int n;
+    pthread_mutex_lock(&stream_mu);
+    n = sinks_closed;
+    pthread_mutex_unlock(&stream_mu);
+    return n;
+}
+
+static int sink_write(dsuit_http_sink_t *b, const uint8_t *p, size_t n)
+{
+    test_sink_t *k = (test_sink_t *)b;
+    if (n > STREAM_MAX - k->got)
+        return -1;
+    k->got += n;
+    for (size_t i = 0; i < n; i++)
+        k->sum += p[i];
+    return 0;
+}
+
+static void sink_finish(dsuit_http_sink_t *b, dsuit_http_response_t *resp)
+{
+    test_sink_t *k = (test_sink_t *)b;
+    char text[96];
+    snprintf(text, sizeof(text), "got=%llu sum=%llu",
+             (unsigned long long)k->got, (unsigned long long)k->sum);
+    resp->body = (uint8_t *)strdup(text);
+    resp->len = resp->body ? strlen(text) : 0;
+    resp->status = resp->body ? 200 : 500;
+}
+
+static void sink_close(dsuit_http_sink_t *b)
+{
+    pthread_mutex_lock(&stream_mu);
+    sinks_closed++;
+    pthread_mutex_unlock(&stream_mu);
+    free(b);
+}
+
+static dsuit_http_sink_t *stream_cb(void *arg, const dsuit_http_request_t *req,
+                                    dsuit_http_response_t *resp)
+{
+    test_sink_t *k;
+    (void)arg;
+    if (strncmp(req->path, "/s/", 3) != 0)
+        return NULL;
+    assert_int_equal(req->body_len, 0);
+    if (strcmp(req->path, "/s/refuse") == 0) {
+        dsuit_http_json_error(resp, 403, "refused", "not this one");
+        return NULL;
+    }
+    k = calloc(1, sizeof(*k));
+    if (k == NULL)
+        return NULL;
+    k->base.write = sink_write;
+    k->base.finish = sink_finish;
+    k->base.close = sink_close;
+    return &k->base;
+}
+
 static int start(dsuit_http_server_t **out, unsigned per_ip)
 {
     dsuit_http_opts_t o = {.host = "127.0.0.1",
@@ -152,7 +226,8 @@ static int start(dsuit_http_server_t **out, unsigned per_ip)
                            .threads = 2,
                            .timeout_s = 1,
                            .max_connections = 128,
-                           .per_ip_limit = per_ip};
+                           .per_ip_limit = per_ip,
+                           .stream = stream_cb};
     return dsuit_http_server_start(&o, handler, NULL, out);
 }
 
@@ -1078,6 +1153,95 @@ static void peer_guard_refuses_when_every_slot_is_live(void **state)
     dsuit_peer_guard_free(NULL);
 }
 
+/* Wait (bounded) until at least `want` sinks were closed. */
+static int wait_closed(int want)
+{
+    for (int i = 0; i < 200 && closed_count() < want; i++)
+        sleep_ms(10);
+    return closed_count();
+}
+
+static void
+http_streamed_body_reaches_the_sink_whole_past_max_body(void **state)
+{
+    static uint8_t body[100000];
+    const char *chunked[] = {"Transfer-Encoding: chunked", NULL};
+    uint64_t sum = 0;
+    char want[96], *out = NULL;
+    size_t len = 0;
+    long st = 0;
+    int before = closed_count();
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(body); i++) {
+        body[i] = (uint8_t)(i * 13 + 5);
+        sum += body[i];
+    }
+    snprintf(want, sizeof(want), "got=%zu sum=%llu", sizeof(body),
+             (unsigned long long)sum);
+    assert_true(sizeof(body) > MAX_BODY);
+    assert_int_equal(
+        call("PUT", "/s/img", NULL, body, sizeof(body), &st, &out, &len),
+        DSUIT_OK);
+    assert_int_equal(st, 200);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(out, want, len);
+    free(out);
+    out = NULL;
+    /* The same, chunked (no length announced). */
+    assert_int_equal(
+        call("PUT", "/s/img", chunked, body, sizeof(body), &st, &out, &len),
+        DSUIT_OK);
+    assert_int_equal(st, 200);
+    assert_memory_equal(out, want, strlen(want));
+    free(out);
+    /* Each sink closed exactly once. */
+    assert_int_equal(wait_closed(before + 2), before + 2);
+    sleep_ms(50);
+    assert_int_equal(closed_count(), before + 2);
+}
+
+static void http_stream_refusal_is_sent_before_the_body_is_read(void **state)
+{
+    static const char req[] = "PUT /s/refuse HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Length: 1000000000\r\n\r\n";
+    char buf[4096];
+    int eof, fd, before = closed_count();
+    (void)state;
+
+    fd = raw_connect(port, 3);
+    assert_true(fd >= 0);
+    assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL),
+                     (ssize_t)(sizeof(req) - 1));
+    raw_read_all(fd, buf, sizeof(buf), &eof);
+    close(fd);
+    assert_true(strncmp(buf, "HTTP/1.1 403 ", 13) == 0);
+    assert_non_null(strstr(buf, "\"error\":\"refused\""));
+    assert_int_equal(closed_count(), before); /* no sink was made */
+}
+
+static void
+http_stream_write_refusal_closes_and_still_closes_the_sink(void **state)
+{
+    static uint8_t body[STREAM_MAX + 1];
+    char *out = NULL;
+    size_t len = 0;
+    long st = 0;
+    int before = closed_count();
+    (void)state;
+
+    assert_int_equal(
+        call("PUT", "/s/img", NULL, body, sizeof(body), &st, &out, &len),
+        DSUIT_E_IO);
+    assert_null(out);
+    assert_int_equal(wait_closed(before + 1), before + 1);
+    /* Paths the stream callback declines are still buffered and bounded. */
+    assert_int_equal(
+        call("PUT", "/p", NULL, body, MAX_BODY + 1, &st, &out, &len), DSUIT_OK);
+    assert_int_equal(st, 413);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1090,6 +1254,11 @@ int main(void)
         cmocka_unit_test(http_malformed_content_length_gets_400),
         cmocka_unit_test(http_chunked_body_within_limit_is_echoed),
         cmocka_unit_test(http_chunked_body_over_limit_closes_connection),
+        cmocka_unit_test(
+            http_streamed_body_reaches_the_sink_whole_past_max_body),
+        cmocka_unit_test(http_stream_refusal_is_sent_before_the_body_is_read),
+        cmocka_unit_test(
+            http_stream_write_refusal_closes_and_still_closes_the_sink),
         cmocka_unit_test(http_head_answers_like_get_without_body),
         cmocka_unit_test(http_redirect_is_returned_not_followed),
         cmocka_unit_test(http_handler_that_sets_no_status_gets_500),

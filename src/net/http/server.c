@@ -20,16 +20,18 @@
 struct dsuit_http_server {
     struct MHD_Daemon *d;
     dsuit_http_handler_fn handler;
+    dsuit_http_stream_fn stream;
     void *arg;
     size_t max_body;
     uint16_t port;
 };
 
-/* Per-request state. Today every request buffers its body; the streaming
- * plan (server.h) adds a mode and a sink here, chosen in the first call. */
+/* Per-request state: the body is buffered, or given to a sink (chosen in
+ * the first call, on_headers). */
 struct req {
     uint8_t *buf;
     size_t len, cap;
+    dsuit_http_sink_t *sink;
     char peer[INET6_ADDRSTRLEN + 16];
 };
 
@@ -136,16 +138,46 @@ static int parse_length(const char *s, uint64_t *out)
     return 0;
 }
 
+/* The request as a handler (or the stream callback) sees it. */
+static void fill_request(dsuit_http_request_t *req, struct MHD_Connection *c,
+                         const char *url, const char *method,
+                         const struct req *r)
+{
+    memset(req, 0, sizeof(*req));
+    req->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    req->method = req->head ? MHD_HTTP_METHOD_GET : method;
+    req->path = url;
+    req->body = r->len ? r->buf : empty_body;
+    req->body_len = r->len;
+    req->peer = r->peer;
+    req->conn = c;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c,
+                                     dsuit_http_response_t *hr);
+
 /* First call for a request: headers are in, no body read yet. Refuse a body
  * announced larger than max_body here, before reading any of it; MHD then
  * closes the connection after the answer instead of reading the rest. */
 static enum MHD_Result on_headers(dsuit_http_server_t *s,
-                                  struct MHD_Connection *c, struct req *r)
+                                  struct MHD_Connection *c, const char *url,
+                                  const char *method, struct req *r)
 {
     const char *cl;
     uint64_t n;
 
     format_peer(c, r->peer, sizeof(r->peer));
+    if (s->stream != NULL) {
+        dsuit_http_request_t req;
+        dsuit_http_response_t resp;
+        fill_request(&req, c, url, method, r);
+        memset(&resp, 0, sizeof(resp));
+        r->sink = s->stream(s->arg, &req, &resp);
+        if (r->sink != NULL)
+            return MHD_YES; /* the sink enforces its own limit */
+        if (resp.status != 0)
+            return send_response(c, &resp);
+    }
     cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl == NULL)
@@ -239,7 +271,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c,
         if (r == NULL)
             return MHD_NO;
         *con_cls = r;
-        return on_headers(s, c, r);
+        return on_headers(s, c, url, method, r);
+    }
+    if (*upload_size != 0 && r->sink != NULL) {
+        if (r->sink->write(r->sink, (const uint8_t *)upload, *upload_size))
+            return MHD_NO; /* refused mid-body: close */
+        *upload_size = 0;
+        return MHD_YES;
     }
     if (*upload_size != 0) {
         /* A chunked body past the limit: MHD cannot queue an answer in the
@@ -251,15 +289,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c,
         return MHD_YES;
     }
 
-    memset(&req, 0, sizeof(req));
-    req.head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-    req.method = req.head ? MHD_HTTP_METHOD_GET : method;
-    req.path = url;
-    req.body = r->len ? r->buf : empty_body;
-    req.body_len = r->len;
-    req.peer = r->peer;
-    req.conn = c;
     memset(&resp, 0, sizeof(resp));
+    if (r->sink != NULL) {
+        r->sink->finish(r->sink, &resp);
+        return send_response(c, &resp);
+    }
+    fill_request(&req, c, url, method, r);
     s->handler(s->arg, &req, &resp);
     return send_response(c, &resp);
 }
@@ -274,6 +309,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     if (r == NULL)
         return;
+    if (r->sink != NULL)
+        r->sink->close(r->sink);
     free(r->buf);
     free(r);
     *con_cls = NULL;
@@ -321,6 +358,7 @@ int dsuit_http_server_start(const dsuit_http_opts_t *o, dsuit_http_handler_fn h,
     if (s == NULL)
         return DSUIT_E_NOMEM;
     s->handler = h;
+    s->stream = o->stream;
     s->arg = arg;
     s->max_body = o->max_body ? o->max_body : DSUIT_HTTP_DEFAULT_MAX_BODY;
 

@@ -45,18 +45,29 @@
  * included) and drops the body. Anything else about methods (405 for an
  * unsupported one) is the handler's job.
  *
- * Streaming (planned, not built): large uploads (PUT of an image) should not
- * be buffered. The plan is an optional second callback in the options,
- * `stream_open(arg, &req_without_body) -> sink or NULL`, called when the
- * headers are in (the first MHD call, where the buffer is allocated today).
- * If it returns a sink, body slices go to sink->write(slice) instead of the
- * buffer, max_body no longer applies (the sink enforces its own limit, e.g.
- * policy max_image_size, and can answer 413 through sink->finish), and
- * sink->finish(&resp) replaces the handler call. A sink that cannot keep up
- * (it hashes on a worker thread) returns "again" and the server suspends the
- * connection (MHD_ALLOW_SUSPEND_RESUME) until the worker resumes it. The
- * per-request state (struct req in server.c) already has the mode switch
- * point for this.
+ * Streaming: large uploads (a PUT of a firmware image) are not buffered.
+ * With opts.stream set, the server asks it, once the headers of a request
+ * are in and before any of its body is read, whether it wants the body in
+ * slices:
+ *
+ *     headers received ---> stream(arg, &req_without_body, &resp)
+ *           |                  resp filled: answered at once (the body is
+ *           |                      never read), e.g. 404, 409, 413
+ *           |                  a sink: body slices go to sink->write, in
+ *           |                      order, on the server thread; max_body
+ *           |                      does not apply (the sink enforces its
+ *           |                      own limit); a write that fails closes
+ *           |                      the connection without an answer
+ *           |                  NULL: buffered, as above
+ *           v
+ *     request complete ----> sink->finish(sink, &resp) -> response queued
+ *     always, last --------> sink->close(sink), also when the client went
+ *                            away mid-body
+ *
+ * A sink does its work on the server thread, like a handler: writing to a
+ * local spool file and hashing keep up with a network at loopback speed;
+ * if that ever stops being true, the sink can return "again" and the
+ * server suspend the connection (MHD_ALLOW_SUSPEND_RESUME), not built.
  */
 #ifndef DSUIT_NET_HTTP_SERVER_H
 #define DSUIT_NET_HTTP_SERVER_H
@@ -114,6 +125,26 @@ typedef void (*dsuit_http_handler_fn)(void *arg,
                                       const dsuit_http_request_t *req,
                                       dsuit_http_response_t *resp);
 
+/* A streamed request body's consumer (see "Streaming" above). */
+typedef struct dsuit_http_sink dsuit_http_sink_t;
+struct dsuit_http_sink {
+    /** A slice of the body, in order. Return 0 to go on; anything else
+     * closes the connection with no answer (one cannot be sent mid-body). */
+    int (*write)(dsuit_http_sink_t *sink, const uint8_t *p, size_t n);
+    /** The body is complete: fill resp as a handler does. */
+    void (*finish)(dsuit_http_sink_t *sink, dsuit_http_response_t *resp);
+    /** Called once, last, whether finish was called or not. */
+    void (*close)(dsuit_http_sink_t *sink);
+};
+
+/* Called once per request when its headers are in, on a server thread.
+ * req->body is empty. Return a sink to take the body in slices; or NULL
+ * and either leave resp alone (the request is buffered and goes to the
+ * handler) or fill it (resp->status != 0: that is the answer, and the body
+ * is never read). */
+typedef dsuit_http_sink_t *(*dsuit_http_stream_fn)(
+    void *arg, const dsuit_http_request_t *req, dsuit_http_response_t *resp);
+
 #define DSUIT_HTTP_DEFAULT_MAX_BODY        (1u << 20) /* 1 MiB */
 #define DSUIT_HTTP_DEFAULT_THREADS         2u
 #define DSUIT_HTTP_DEFAULT_TIMEOUT_S       30u
@@ -122,14 +153,15 @@ typedef void (*dsuit_http_handler_fn)(void *arg,
 
 /* Options; a 0 in a number field picks the DSUIT_HTTP_DEFAULT_ value. */
 typedef struct {
-    const char *host;         /* numeric IPv4 or IPv6 address to bind, e.g.
-                                 "127.0.0.1"; never a wildcard unless given */
-    uint16_t port;            /* 0: any free port (dsuit_http_server_port) */
-    size_t max_body;          /* larger request bodies get 413 */
-    unsigned threads;         /* polling threads in the pool */
-    unsigned timeout_s;       /* idle connections are closed after this */
-    unsigned max_connections; /* in total */
-    unsigned per_ip_limit;    /* per client address */
+    const char *host;            /* numeric IPv4 or IPv6 address to bind, e.g.
+                                    "127.0.0.1"; never a wildcard unless given */
+    uint16_t port;               /* 0: any free port (dsuit_http_server_port) */
+    size_t max_body;             /* larger request bodies get 413 */
+    unsigned threads;            /* polling threads in the pool */
+    unsigned timeout_s;          /* idle connections are closed after this */
+    unsigned max_connections;    /* in total */
+    unsigned per_ip_limit;       /* per client address */
+    dsuit_http_stream_fn stream; /* optional: takes bodies in slices */
 } dsuit_http_opts_t;
 
 /**
