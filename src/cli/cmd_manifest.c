@@ -36,6 +36,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/cli_manifest.h"
 #include "cli/cli_uuid.h"
 #include "dsuit/cbor.h"
 #include "dsuit/cose.h"
@@ -44,8 +45,6 @@
 #include "dsuit/suit.h"
 #include "dsuit/suit_build.h"
 
-/* Largest envelope or description read. */
-#define MANIFEST_FILE_MAX (1024 * 1024)
 /* Deepest CBOR shown (try-each in try-each ...). */
 #define SHOW_DEPTH 16
 
@@ -66,61 +65,6 @@ static const char usage[] =
 
 /* ---- small helpers ----------------------------------------------------------
  */
-
-/* Decode exactly n hex digits into out; -1 if not hex. */
-static int hex_decode(const char *s, size_t n, uint8_t *out)
-{
-    if (n % 2 != 0)
-        return -1;
-    for (size_t i = 0; i < n; i += 2) {
-        int hi = cli_hex_digit(s[i]), lo = cli_hex_digit(s[i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
-/* A component identifier parsed from its path form; parts point into buf. */
-typedef struct {
-    uint8_t buf[DSUIT_SUIT_BUILD_MAX_ID_LEN];
-    dsuit_suit_build_id_t id;
-} id_store_t;
-
-/* Parse "seg/seg/...": text, or 0x<hex>. Returns NULL or a reason. */
-static const char *parse_component_id(const char *s, id_store_t *st)
-{
-    size_t used = 0;
-    memset(st, 0, sizeof *st);
-    for (;;) {
-        const char *slash = strchr(s, '/');
-        size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
-        dsuit_bytes_t *part;
-        if (n == 0)
-            return "empty segment";
-        if (st->id.n_parts == DSUIT_SUIT_BUILD_MAX_ID_PARTS)
-            return "too many segments";
-        part = &st->id.parts[st->id.n_parts++];
-        part->ptr = st->buf + used;
-        if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-            if ((n - 2) / 2 > sizeof st->buf - used)
-                return "too long";
-            if (hex_decode(s + 2, n - 2, st->buf + used) != 0)
-                return "bad hex after 0x";
-            part->len = (n - 2) / 2;
-        } else {
-            if (n > sizeof st->buf - used)
-                return "too long";
-            memcpy(st->buf + used, s, n);
-            part->len = n;
-        }
-        used += part->len;
-        if (slash == NULL)
-            break;
-        s = slash + 1;
-    }
-    return NULL;
-}
 
 /* Append the path form of one identifier part to a json string buffer. */
 static void format_id_part(const uint8_t *p, size_t n, char *out, size_t cap,
@@ -177,31 +121,6 @@ bad:
     return NULL;
 }
 
-/* "install,text" -> member bits; returns NULL or the bad word. */
-static const char *parse_members(char *list, unsigned *out)
-{
-    static char bad[64];
-    unsigned bits = 0;
-    char *save = NULL;
-    for (char *w = strtok_r(list, ",", &save); w != NULL;
-         w = strtok_r(NULL, ",", &save)) {
-        if (strcmp(w, "install") == 0)
-            bits |= DSUIT_SUIT_BUILD_MEMBER_INSTALL;
-        else if (strcmp(w, "text") == 0)
-            bits |= DSUIT_SUIT_BUILD_MEMBER_TEXT;
-        else if (strcmp(w, "payload-fetch") == 0)
-            bits |= DSUIT_SUIT_BUILD_MEMBER_PAYLOAD_FETCH;
-        else {
-            snprintf(bad, sizeof bad, "%s", w);
-            return bad;
-        }
-    }
-    if (bits == 0)
-        return "";
-    *out = bits;
-    return NULL;
-}
-
 static const char *member_name(int idx)
 {
     return idx == DSUIT_SUIT_SEV_PAYLOAD_FETCH ? "payload-fetch"
@@ -221,113 +140,6 @@ static const char *member_state_name(dsuit_suit_member_state_t s)
     default:
         return "absent";
     }
-}
-
-/* --alg value -> COSE algorithm and the key type it fits. */
-static int parse_alg(const char *s, int64_t *alg, dsuit_key_type_t *type)
-{
-    static const struct {
-        const char *name;
-        int64_t alg;
-        dsuit_key_type_t type;
-    } algs[] = {
-        {"es256", DSUIT_COSE_ALG_ES256, DSUIT_KEY_P256},
-        {"esp256", DSUIT_COSE_ALG_ESP256, DSUIT_KEY_P256},
-        {"eddsa", DSUIT_COSE_ALG_EDDSA, DSUIT_KEY_ED25519},
-        {"ed25519", DSUIT_COSE_ALG_ED25519, DSUIT_KEY_ED25519},
-    };
-    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
-        if (strcmp(s, algs[i].name) == 0) {
-            *alg = algs[i].alg;
-            *type = algs[i].type;
-            return 0;
-        }
-    return -1;
-}
-
-/* ---- signing keys -----------------------------------------------------------
- */
-
-typedef struct {
-    const char *paths[DSUIT_SUIT_MAX_AUTH];
-    size_t n;
-    int64_t alg_p256, alg_ed; /* 0: default */
-    int kid;
-    dsuit_key_t keys[DSUIT_SUIT_MAX_AUTH];
-    uint8_t kids[DSUIT_SUIT_MAX_AUTH][DSUIT_SHA256_LEN];
-    dsuit_suit_build_signer_t signers[DSUIT_SUIT_MAX_AUTH];
-} signing_t;
-
-static int signing_add_key(const char *cmd, signing_t *sg, const char *path)
-{
-    if (sg->n == DSUIT_SUIT_MAX_AUTH)
-        return cli_usage_error(cmd, "too many '--key' options (at most %d)",
-                               DSUIT_SUIT_MAX_AUTH);
-    sg->paths[sg->n++] = path;
-    return DSUIT_EXIT_OK;
-}
-
-static int signing_add_alg(const char *cmd, signing_t *sg, const char *s)
-{
-    int64_t alg;
-    dsuit_key_type_t type;
-    if (parse_alg(s, &alg, &type) != 0)
-        return cli_usage_error(
-            cmd, "unknown algorithm '%s': use es256, esp256, eddsa or ed25519",
-            s);
-    if (type == DSUIT_KEY_P256)
-        sg->alg_p256 = alg;
-    else
-        sg->alg_ed = alg;
-    return DSUIT_EXIT_OK;
-}
-
-/* Load the private keys and fill in the signers. */
-static int signing_load(const char *cmd, signing_t *sg)
-{
-    int used_p256 = 0, used_ed = 0;
-    for (size_t i = 0; i < sg->n; i++) {
-        dsuit_key_t *k = &sg->keys[i];
-        int rc = cli_load_key(cmd, sg->paths[i], k);
-        if (rc != DSUIT_EXIT_OK)
-            return rc;
-        if (!k->has_private) {
-            cli_error_subject(cmd, "cannot sign with", sg->paths[i],
-                              "not a private key");
-            return DSUIT_EXIT_REJECT;
-        }
-        sg->signers[i].key = k;
-        if (k->type == DSUIT_KEY_P256) {
-            sg->signers[i].alg = sg->alg_p256;
-            used_p256 = 1;
-        } else {
-            sg->signers[i].alg = sg->alg_ed;
-            used_ed = 1;
-        }
-        if (sg->kid) {
-            int err = dsuit_cose_key_id(k, sg->kids[i]);
-            if (err != DSUIT_OK) {
-                cli_error_subject(cmd, "cannot compute key id", sg->paths[i],
-                                  dsuit_strerror(err));
-                return cli_exit_for_err(err);
-            }
-            sg->signers[i].kid = sg->kids[i];
-            sg->signers[i].kid_len = DSUIT_SHA256_LEN;
-        }
-    }
-    if (sg->alg_p256 != 0 && !used_p256)
-        cli_warn(cmd, "'--alg %s' fits none of the keys (P-256)",
-                 dsuit_cose_alg_name(sg->alg_p256));
-    if (sg->alg_ed != 0 && !used_ed)
-        cli_warn(cmd, "'--alg %s' fits none of the keys (Ed25519)",
-                 dsuit_cose_alg_name(sg->alg_ed));
-    return DSUIT_EXIT_OK;
-}
-
-static void signing_wipe(signing_t *sg)
-{
-    for (size_t i = 0; i < DSUIT_SUIT_MAX_AUTH; i++)
-        dsuit_key_wipe(&sg->keys[i]);
 }
 
 /* ---- trusted keys and verification ------------------------------------------
@@ -449,50 +261,7 @@ static void print_authentic(const char *path, const dsuit_suit_envelope_t *env,
 static int read_envelope(const char *cmd, const char *path, uint8_t **buf,
                          size_t *len)
 {
-    return cli_read_file(cmd, path, MANIFEST_FILE_MAX, buf, len);
-}
-
-/* ---- vendor / class options
- * --------------------------------------------------- */
-
-typedef struct {
-    const char *vendor_domain, *vendor_uuid, *class_name, *class_uuid;
-} ident_opts_t;
-
-/* Resolve vendor-id and class-id from the options; usage errors are 2. */
-static int resolve_ident(const char *cmd, const ident_opts_t *o,
-                         uint8_t vendor[CLI_UUID_LEN],
-                         uint8_t class_id[CLI_UUID_LEN])
-{
-    if (o->vendor_domain != NULL && o->vendor_uuid != NULL)
-        return cli_usage_error(
-            cmd, "give '--vendor-domain' or '--vendor-id', not both");
-    if (o->class_name != NULL && o->class_uuid != NULL)
-        return cli_usage_error(cmd, "give '--class' or '--class-id', not both");
-    if (o->vendor_domain == NULL && o->vendor_uuid == NULL)
-        return cli_usage_error(cmd, "missing option '--vendor-domain' or "
-                                    "'--vendor-id'");
-    if (o->class_name == NULL && o->class_uuid == NULL)
-        return cli_usage_error(cmd, "missing option '--class' or '--class-id'");
-    if (o->vendor_uuid != NULL && cli_uuid_parse(o->vendor_uuid, vendor) != 0)
-        return cli_usage_error(cmd, "invalid UUID '%s' for '--vendor-id'",
-                               o->vendor_uuid);
-    if (o->class_uuid != NULL && cli_uuid_parse(o->class_uuid, class_id) != 0)
-        return cli_usage_error(cmd, "invalid UUID '%s' for '--class-id'",
-                               o->class_uuid);
-    if (o->vendor_domain != NULL &&
-        cli_uuid5(cli_uuid_ns_dns, o->vendor_domain, strlen(o->vendor_domain),
-                  vendor) != 0) {
-        cli_error(cmd, "cannot compute UUIDv5: crypto backend failure");
-        return DSUIT_EXIT_FAIL;
-    }
-    if (o->class_name != NULL &&
-        cli_uuid5(vendor, o->class_name, strlen(o->class_name), class_id) !=
-            0) {
-        cli_error(cmd, "cannot compute UUIDv5: crypto backend failure");
-        return DSUIT_EXIT_FAIL;
-    }
-    return DSUIT_EXIT_OK;
+    return cli_read_file(cmd, path, CLI_MANIFEST_FILE_MAX, buf, len);
 }
 
 /* ---- create -----------------------------------------------------------------
@@ -532,393 +301,50 @@ static const char create_usage[] =
     "  --vendor-id UUID           vendor-id given directly\n"
     "  --vendor-name T            component text: vendor name\n";
 
+/* create's options are numbered in cli_manifest.h; the other verbs' too. */
 enum {
-    OPT_ALG = 256,
-    OPT_CLASS,
-    OPT_CLASS_ID,
-    OPT_COMPONENT,
-    OPT_COMPONENT_DESCRIPTION,
-    OPT_COMPONENT_VERSION,
-    OPT_FROM,
-    OPT_IMAGE,
-    OPT_INSTALLED_SEQ,
-    OPT_INVOKE,
+    OPT_ALG = CLI_MANIFEST_OPT_ALG,
+    OPT_CLASS = CLI_MANIFEST_OPT_CLASS,
+    OPT_CLASS_ID = CLI_MANIFEST_OPT_CLASS_ID,
+    OPT_KEY = CLI_MANIFEST_OPT_KEY,
+    OPT_KID = CLI_MANIFEST_OPT_KID,
+    OPT_VENDOR_DOMAIN = CLI_MANIFEST_OPT_VENDOR_DOMAIN,
+    OPT_VENDOR_ID = CLI_MANIFEST_OPT_VENDOR_ID,
+    OPT_INSTALLED_SEQ = CLI_MANIFEST_OPT_END,
     OPT_JSON,
-    OPT_KEY,
-    OPT_KID,
     OPT_MAX_COMPONENTS,
-    OPT_MEMBER,
-    OPT_MODEL_NAME,
-    OPT_REFERENCE_URI,
-    OPT_SEQ,
-    OPT_SEVER,
-    OPT_TEXT_DESCRIPTION,
-    OPT_URI,
-    OPT_VENDOR_DOMAIN,
-    OPT_VENDOR_ID,
-    OPT_VENDOR_NAME
+    OPT_MEMBER
 };
 
 /* Sorted by name. */
 static const struct option create_longopts[] = {
-    {"alg", required_argument, NULL, OPT_ALG},
-    {"class", required_argument, NULL, OPT_CLASS},
-    {"class-id", required_argument, NULL, OPT_CLASS_ID},
-    {"component", required_argument, NULL, OPT_COMPONENT},
+    {"alg", required_argument, NULL, CLI_MANIFEST_OPT_ALG},
+    {"class", required_argument, NULL, CLI_MANIFEST_OPT_CLASS},
+    {"class-id", required_argument, NULL, CLI_MANIFEST_OPT_CLASS_ID},
+    {"component", required_argument, NULL, CLI_MANIFEST_OPT_COMPONENT},
     {"component-description", required_argument, NULL,
-     OPT_COMPONENT_DESCRIPTION},
-    {"component-version", required_argument, NULL, OPT_COMPONENT_VERSION},
-    {"from", required_argument, NULL, OPT_FROM},
+     CLI_MANIFEST_OPT_COMPONENT_DESCRIPTION},
+    {"component-version", required_argument, NULL,
+     CLI_MANIFEST_OPT_COMPONENT_VERSION},
+    {"from", required_argument, NULL, CLI_MANIFEST_OPT_FROM},
     {"help", no_argument, NULL, 'h'},
-    {"image", required_argument, NULL, OPT_IMAGE},
-    {"invoke", no_argument, NULL, OPT_INVOKE},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"kid", no_argument, NULL, OPT_KID},
-    {"model-name", required_argument, NULL, OPT_MODEL_NAME},
+    {"image", required_argument, NULL, CLI_MANIFEST_OPT_IMAGE},
+    {"invoke", no_argument, NULL, CLI_MANIFEST_OPT_INVOKE},
+    {"key", required_argument, NULL, CLI_MANIFEST_OPT_KEY},
+    {"kid", no_argument, NULL, CLI_MANIFEST_OPT_KID},
+    {"model-name", required_argument, NULL, CLI_MANIFEST_OPT_MODEL_NAME},
     {"out", required_argument, NULL, 'o'},
-    {"reference-uri", required_argument, NULL, OPT_REFERENCE_URI},
-    {"seq", required_argument, NULL, OPT_SEQ},
-    {"sever", required_argument, NULL, OPT_SEVER},
-    {"text-description", required_argument, NULL, OPT_TEXT_DESCRIPTION},
-    {"uri", required_argument, NULL, OPT_URI},
-    {"vendor-domain", required_argument, NULL, OPT_VENDOR_DOMAIN},
-    {"vendor-id", required_argument, NULL, OPT_VENDOR_ID},
-    {"vendor-name", required_argument, NULL, OPT_VENDOR_NAME},
+    {"reference-uri", required_argument, NULL, CLI_MANIFEST_OPT_REFERENCE_URI},
+    {"seq", required_argument, NULL, CLI_MANIFEST_OPT_SEQ},
+    {"sever", required_argument, NULL, CLI_MANIFEST_OPT_SEVER},
+    {"text-description", required_argument, NULL,
+     CLI_MANIFEST_OPT_TEXT_DESCRIPTION},
+    {"uri", required_argument, NULL, CLI_MANIFEST_OPT_URI},
+    {"vendor-domain", required_argument, NULL, CLI_MANIFEST_OPT_VENDOR_DOMAIN},
+    {"vendor-id", required_argument, NULL, CLI_MANIFEST_OPT_VENDOR_ID},
+    {"vendor-name", required_argument, NULL, CLI_MANIFEST_OPT_VENDOR_NAME},
     {NULL, 0, NULL, 0},
 };
-
-/* SHA-256 and size of a file, read in blocks. */
-static int hash_file(const char *cmd, const char *path,
-                     uint8_t digest[DSUIT_SHA256_LEN], uint64_t *size)
-{
-    static uint8_t block[64 * 1024];
-    dsuit_sha256_ctx_t h;
-    uint64_t total = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = DSUIT_EXIT_FAIL;
-
-    if (fd < 0) {
-        cli_error_subject(cmd, "cannot read", path, strerror(errno));
-        return DSUIT_EXIT_FAIL;
-    }
-    if (dsuit_sha256_init(&h) != DSUIT_OK)
-        goto crypto;
-    for (;;) {
-        ssize_t n = read(fd, block, sizeof block);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            cli_error_subject(cmd, "cannot read", path, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        if (dsuit_sha256_update(&h, block, (size_t)n) != DSUIT_OK)
-            goto crypto;
-        total += (uint64_t)n;
-    }
-    if (dsuit_sha256_final(&h, digest) != DSUIT_OK)
-        goto crypto;
-    *size = total;
-    rc = DSUIT_EXIT_OK;
-    goto out;
-crypto:
-    cli_error_subject(cmd, "cannot hash", path, dsuit_strerror(DSUIT_E_CRYPTO));
-out:
-    close(fd);
-    return rc;
-}
-
-/* Everything a description borrows, so it can be released in one place. */
-typedef struct {
-    dsuit_suit_build_desc_t desc;
-    id_store_t ids[DSUIT_MAX_COMPONENTS];
-    json_t *json; /* strings of a --from description point into it */
-    char *dir;    /* the description's folder, for relative image paths */
-} desc_store_t;
-
-/* Report a bad JSON description (exit 3: the file's content). */
-static int desc_error(const char *cmd, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int desc_error(const char *cmd, const char *path, const char *fmt, ...)
-{
-    char reason[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    cli_error_subject(cmd, "cannot use description", path, reason);
-    return DSUIT_EXIT_REJECT;
-}
-
-/* Optional string member; -1 if present and not a string. */
-static int json_opt_str(json_t *obj, const char *key, const char **out)
-{
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL)
-        return 0;
-    if (!json_is_string(v))
-        return -1;
-    *out = json_string_value(v);
-    return 0;
-}
-
-/* Every key of obj must be in the NULL-terminated list; returns the first
- * that is not, or NULL. */
-static const char *json_unknown_key(json_t *obj, const char *const *known)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        size_t i = 0;
-        (void)v;
-        while (known[i] != NULL && strcmp(known[i], key) != 0)
-            i++;
-        if (known[i] == NULL)
-            return key;
-    }
-    return NULL;
-}
-
-static int json_component(const char *cmd, const char *path, desc_store_t *st,
-                          size_t i, json_t *c)
-{
-    static const char *const known[] = {
-        "id",     "vendor-domain", "vendor-id", "class", "class-id", "image",
-        "digest", "size",          "uri",       "text",  NULL};
-    static const char *const text_known[] = {
-        "vendor-name", "model-name",  "vendor-domain",
-        "model-info",  "description", "version",
-        NULL};
-    dsuit_suit_build_component_t *k = &st->desc.components[i];
-    ident_opts_t io = {0};
-    const char *id = "0x00", *image = NULL, *digest = NULL, *bad, *why;
-    json_t *size = json_object_get(c, "size"), *text;
-    char where[48];
-    int rc;
-
-    snprintf(where, sizeof where, "components[%zu]", i);
-    if (!json_is_object(c))
-        return desc_error(cmd, path, "%s is not an object", where);
-    bad = json_unknown_key(c, known);
-    if (bad != NULL)
-        return desc_error(cmd, path, "unknown key '%s'", bad);
-    if (json_opt_str(c, "id", &id) || json_opt_str(c, "image", &image) ||
-        json_opt_str(c, "digest", &digest) || json_opt_str(c, "uri", &k->uri) ||
-        json_opt_str(c, "vendor-domain", &io.vendor_domain) ||
-        json_opt_str(c, "vendor-id", &io.vendor_uuid) ||
-        json_opt_str(c, "class", &io.class_name) ||
-        json_opt_str(c, "class-id", &io.class_uuid))
-        return desc_error(cmd, path, "%s has a member that is not a string",
-                          where);
-    why = parse_component_id(id, &st->ids[i]);
-    if (why != NULL)
-        return desc_error(cmd, path, "bad component id: %s", why);
-    k->id = st->ids[i].id;
-    if ((io.vendor_domain != NULL) == (io.vendor_uuid != NULL) ||
-        (io.class_name != NULL) == (io.class_uuid != NULL))
-        return desc_error(cmd, path,
-                          "%s needs one of vendor-domain/vendor-id and one "
-                          "of class/class-id",
-                          where);
-    if ((io.vendor_uuid && cli_uuid_parse(io.vendor_uuid, k->vendor_id)) ||
-        (io.class_uuid && cli_uuid_parse(io.class_uuid, k->class_id)))
-        return desc_error(cmd, path, "%s has an invalid UUID", where);
-    if ((io.vendor_domain &&
-         cli_uuid5(cli_uuid_ns_dns, io.vendor_domain, strlen(io.vendor_domain),
-                   k->vendor_id)) ||
-        (io.class_name && cli_uuid5(k->vendor_id, io.class_name,
-                                    strlen(io.class_name), k->class_id))) {
-        cli_error(cmd, "cannot compute UUIDv5: crypto backend failure");
-        return DSUIT_EXIT_FAIL;
-    }
-    if (image != NULL) {
-        char *full = NULL;
-        if (digest != NULL || size != NULL)
-            return desc_error(
-                cmd, path, "%s gives image and digest/size: choose one", where);
-        /* Relative image paths are relative to the description's folder. */
-        if (image[0] != '/' && st->dir != NULL) {
-            full = malloc(strlen(st->dir) + strlen(image) + 2);
-            if (full == NULL) {
-                cli_error(cmd, "out of memory");
-                return DSUIT_EXIT_FAIL;
-            }
-            sprintf(full, "%s/%s", st->dir, image);
-        }
-        rc = hash_file(cmd, full != NULL ? full : image, k->image_digest,
-                       &k->image_size);
-        free(full);
-        if (rc != DSUIT_EXIT_OK)
-            return rc;
-    } else {
-        if (digest == NULL || !json_is_integer(size) ||
-            json_integer_value(size) < 0)
-            return desc_error(cmd, path, "%s needs image, or digest and size",
-                              where);
-        if (strlen(digest) != 2 * DSUIT_SHA256_LEN ||
-            hex_decode(digest, 2 * DSUIT_SHA256_LEN, k->image_digest) != 0)
-            return desc_error(
-                cmd, path, "%s digest is not 64 hex digits (SHA-256)", where);
-        k->image_size = (uint64_t)json_integer_value(size);
-    }
-    text = json_object_get(c, "text");
-    if (text != NULL) {
-        dsuit_suit_build_text_t *t = &k->text;
-        if (!json_is_object(text))
-            return desc_error(cmd, path, "%s text is not an object", where);
-        bad = json_unknown_key(text, text_known);
-        if (bad != NULL)
-            return desc_error(cmd, path, "unknown text key '%s'", bad);
-        if (json_opt_str(text, "vendor-name", &t->vendor_name) ||
-            json_opt_str(text, "model-name", &t->model_name) ||
-            json_opt_str(text, "vendor-domain", &t->vendor_domain) ||
-            json_opt_str(text, "model-info", &t->model_info) ||
-            json_opt_str(text, "description", &t->description) ||
-            json_opt_str(text, "version", &t->version))
-            return desc_error(cmd, path, "%s text value is not a string",
-                              where);
-    }
-    return DSUIT_EXIT_OK;
-}
-
-/* Fill st->desc from a JSON description file. */
-static int desc_from_json(const char *cmd, const char *path, desc_store_t *st)
-{
-    static const char *const known[] = {
-        "sequence-number", "components", "reference-uri",
-        "description",     "language",   "invoke",
-        "validate",        "severable",  NULL};
-    dsuit_suit_build_desc_t *d = &st->desc;
-    json_error_t jerr;
-    json_t *root, *comps, *v;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    const char *bad, *slash;
-    int rc;
-
-    rc = cli_read_file(cmd, path, MANIFEST_FILE_MAX, &buf, &len);
-    if (rc != DSUIT_EXIT_OK)
-        return rc;
-    root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    free(buf);
-    if (root == NULL) {
-        char reason[256];
-        snprintf(reason, sizeof reason, "line %d: %s", jerr.line, jerr.text);
-        cli_error_subject(cmd, "cannot use description", path, reason);
-        return DSUIT_EXIT_REJECT;
-    }
-    st->json = root;
-    slash = strrchr(path, '/');
-    if (slash != NULL) {
-        st->dir = strndup(path, (size_t)(slash - path) + (slash == path));
-        if (st->dir == NULL) {
-            cli_error(cmd, "out of memory");
-            return DSUIT_EXIT_FAIL;
-        }
-    }
-    if (!json_is_object(root))
-        return desc_error(cmd, path, "%s", "not a JSON object");
-    bad = json_unknown_key(root, known);
-    if (bad != NULL)
-        return desc_error(cmd, path, "unknown key '%s'", bad);
-
-    v = json_object_get(root, "sequence-number");
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return desc_error(cmd, path, "%s",
-                          "sequence-number must be a non-negative integer");
-    d->seq = (uint64_t)json_integer_value(v);
-    if (json_opt_str(root, "reference-uri", &d->reference_uri) ||
-        json_opt_str(root, "description", &d->description) ||
-        json_opt_str(root, "language", &d->text_lang))
-        return desc_error(cmd, path, "%s",
-                          "reference-uri, description and language must be "
-                          "strings");
-    comps = json_object_get(root, "components");
-    if (!json_is_array(comps) || json_array_size(comps) == 0 ||
-        json_array_size(comps) > DSUIT_MAX_COMPONENTS) {
-        return desc_error(cmd, path,
-                          "components must be an array of 1 to %d objects",
-                          DSUIT_MAX_COMPONENTS);
-    }
-    d->n_components = json_array_size(comps);
-    for (size_t i = 0; i < d->n_components; i++) {
-        rc = json_component(cmd, path, st, i, json_array_get(comps, i));
-        if (rc != DSUIT_EXIT_OK)
-            return rc;
-        if (d->components[i].uri != NULL)
-            d->sequences |= DSUIT_SUIT_BUILD_INSTALL;
-    }
-    v = json_object_get(root, "validate");
-    if (v != NULL && !json_is_boolean(v))
-        return desc_error(cmd, path, "%s", "validate must be true or false");
-    if (v != NULL && json_is_false(v))
-        d->sequences &= ~DSUIT_SUIT_BUILD_VALIDATE;
-    v = json_object_get(root, "invoke");
-    if (v != NULL) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-            (size_t)json_integer_value(v) >= d->n_components)
-            return desc_error(cmd, path, "%s",
-                              "invoke must be the index of a component");
-        d->sequences |= DSUIT_SUIT_BUILD_INVOKE;
-        d->invoke_component = (size_t)json_integer_value(v);
-    }
-    v = json_object_get(root, "severable");
-    if (v != NULL) {
-        size_t i;
-        json_t *w;
-        if (!json_is_array(v))
-            return desc_error(cmd, path, "%s",
-                              "severable must be an array of member names");
-        json_array_foreach(v, i, w)
-        {
-            const char *s = json_is_string(w) ? json_string_value(w) : "";
-            if (strcmp(s, "install") == 0)
-                d->severable |= DSUIT_SUIT_BUILD_MEMBER_INSTALL;
-            else if (strcmp(s, "text") == 0)
-                d->severable |= DSUIT_SUIT_BUILD_MEMBER_TEXT;
-            else
-                return desc_error(cmd, path,
-                                  "severable member '%s' is not install or "
-                                  "text",
-                                  s);
-        }
-    }
-    return DSUIT_EXIT_OK;
-}
-
-static void desc_store_free(desc_store_t *st)
-{
-    json_decref(st->json);
-    free(st->dir);
-}
-
-/* Build into a new malloc'd buffer: measure, then build. */
-static int build_to_buffer(const dsuit_suit_build_desc_t *d,
-                           const signing_t *sg, uint8_t **out, size_t *out_len)
-{
-    size_t need = 0, len = 0;
-    uint8_t *buf;
-    int rc = sg->n > 0 ? dsuit_suit_build_envelope(d, sg->signers, sg->n, NULL,
-                                                   0, &need)
-                       : dsuit_suit_build_unsigned(d, NULL, 0, &need);
-    if (rc != DSUIT_E_LIMIT)
-        return rc == DSUIT_OK ? DSUIT_E_INVAL : rc;
-    buf = malloc(need);
-    if (buf == NULL)
-        return DSUIT_E_NOMEM;
-    rc = sg->n > 0
-             ? dsuit_suit_build_envelope(d, sg->signers, sg->n, buf, need, &len)
-             : dsuit_suit_build_unsigned(d, buf, need, &len);
-    if (rc != DSUIT_OK) {
-        free(buf);
-        return rc;
-    }
-    *out = buf;
-    *out_len = len;
-    return DSUIT_OK;
-}
 
 /* Print the SUIT_Digest of the envelope just built. */
 static void print_manifest_digest(const uint8_t *buf, size_t len)
@@ -935,187 +361,59 @@ static void print_manifest_digest(const uint8_t *buf, size_t len)
 static int manifest_create(int argc, char **argv)
 {
     static const char cmd[] = "manifest create";
-    static desc_store_t st;
-    static signing_t sg;
-    dsuit_suit_build_desc_t *d = &st.desc;
-    dsuit_suit_build_component_t *k = &d->components[0];
-    ident_opts_t io = {0};
-    const char *from = NULL, *image = NULL, *seq = NULL, *out = NULL;
-    const char *component = "0x00", *desc_opt = NULL, *why;
-    char *sever = NULL;
-    int c, err, rc = DSUIT_EXIT_FAIL, any_text = 0, li = -1;
+    cli_manifest_create_t *m = NULL;
+    const char *out = NULL;
+    int c, rc, li = -1;
     uint8_t *env = NULL;
     size_t env_len = 0;
 
-    memset(&st, 0, sizeof st);
-    memset(&sg, 0, sizeof sg);
-    dsuit_suit_build_desc_init(d);
+    rc = cli_manifest_create_new(cmd, &m);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":ho:", create_longopts, &li)) != -1) {
-        /* Options that describe the manifest, which --from also does. */
-        if (c != 'h' && c != 'o' && c != OPT_FROM && c != OPT_KEY &&
-            c != OPT_ALG && c != OPT_KID && c != '?' && c != ':' &&
-            desc_opt == NULL && li >= 0)
-            desc_opt = create_longopts[li].name;
-        li = -1;
         switch (c) {
         case 'h':
             fputs(create_usage, stdout);
-            return DSUIT_EXIT_OK;
+            rc = DSUIT_EXIT_OK;
+            goto out;
         case 'o':
             out = optarg;
             break;
-        case OPT_ALG:
-            if ((rc = signing_add_alg(cmd, &sg, optarg)) != DSUIT_EXIT_OK)
-                return rc;
-            break;
-        case OPT_CLASS:
-            io.class_name = optarg;
-            break;
-        case OPT_CLASS_ID:
-            io.class_uuid = optarg;
-            break;
-        case OPT_COMPONENT:
-            component = optarg;
-            break;
-        case OPT_COMPONENT_DESCRIPTION:
-            k->text.description = optarg;
-            any_text = 1;
-            break;
-        case OPT_COMPONENT_VERSION:
-            k->text.version = optarg;
-            any_text = 1;
-            break;
-        case OPT_FROM:
-            from = optarg;
-            break;
-        case OPT_IMAGE:
-            image = optarg;
-            break;
-        case OPT_INVOKE:
-            d->sequences |= DSUIT_SUIT_BUILD_INVOKE;
-            break;
-        case OPT_KEY:
-            if ((rc = signing_add_key(cmd, &sg, optarg)) != DSUIT_EXIT_OK)
-                return rc;
-            break;
-        case OPT_KID:
-            sg.kid = 1;
-            break;
-        case OPT_MODEL_NAME:
-            k->text.model_name = optarg;
-            any_text = 1;
-            break;
-        case OPT_REFERENCE_URI:
-            d->reference_uri = optarg;
-            break;
-        case OPT_SEQ:
-            seq = optarg;
-            break;
-        case OPT_SEVER:
-            sever = optarg;
-            break;
-        case OPT_TEXT_DESCRIPTION:
-            d->description = optarg;
-            any_text = 1;
-            break;
-        case OPT_URI:
-            k->uri = optarg;
-            d->sequences |= DSUIT_SUIT_BUILD_INSTALL;
-            break;
-        case OPT_VENDOR_DOMAIN:
-            io.vendor_domain = optarg;
-            break;
-        case OPT_VENDOR_ID:
-            io.vendor_uuid = optarg;
-            break;
-        case OPT_VENDOR_NAME:
-            k->text.vendor_name = optarg;
-            any_text = 1;
-            break;
         default:
-            return cli_getopt_error(cmd, c, argv, create_longopts);
+            if (c >= CLI_MANIFEST_OPT_ALG && c < CLI_MANIFEST_OPT_END &&
+                li >= 0) {
+                rc = cli_manifest_create_opt(cmd, m, c,
+                                             create_longopts[li].name, optarg);
+                if (rc != DSUIT_EXIT_OK)
+                    goto out;
+                break;
+            }
+            rc = cli_getopt_error(cmd, c, argv, create_longopts);
+            goto out;
         }
+        li = -1;
     }
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (out == NULL)
-        return cli_usage_error(cmd, "missing option '--out'");
-    if (out[0] == '\0')
-        return cli_usage_error(cmd, "empty name for '--out'");
-
-    if (from != NULL) {
-        if (desc_opt != NULL)
-            return cli_usage_error(
-                cmd, "'--%s' cannot be combined with '--from'", desc_opt);
-        dsuit_suit_build_desc_init(d);
-        rc = desc_from_json(cmd, from, &st);
-        if (rc != DSUIT_EXIT_OK)
-            goto out;
-    } else {
-        uint64_t n;
-        if (seq == NULL)
-            return cli_usage_error(cmd, "missing option '--seq'");
-        if (cli_parse_u64(seq, &n) != 0)
-            return cli_usage_error(cmd, "invalid sequence number '%s'", seq);
-        d->seq = n;
-        if (image == NULL)
-            return cli_usage_error(cmd, "missing option '--image'");
-        rc = resolve_ident(cmd, &io, k->vendor_id, k->class_id);
-        if (rc != DSUIT_EXIT_OK)
-            return rc;
-        why = parse_component_id(component, &st.ids[0]);
-        if (why != NULL)
-            return cli_usage_error(cmd, "invalid component '%s': %s", component,
-                                   why);
-        k->id = st.ids[0].id;
-        if (sever != NULL) {
-            const char *bad = parse_members(sever, &d->severable);
-            if (bad != NULL ||
-                (d->severable & DSUIT_SUIT_BUILD_MEMBER_PAYLOAD_FETCH))
-                return cli_usage_error(
-                    cmd, "invalid member '%s' for '--sever': use install, text",
-                    bad != NULL ? bad : "payload-fetch");
-            if ((d->severable & DSUIT_SUIT_BUILD_MEMBER_INSTALL) &&
-                k->uri == NULL)
-                return cli_usage_error(cmd, "'--sever install' needs '--uri' "
-                                            "(no install sequence otherwise)");
-            if ((d->severable & DSUIT_SUIT_BUILD_MEMBER_TEXT) && !any_text)
-                return cli_usage_error(cmd, "'--sever text' needs a text "
-                                            "option (no text otherwise)");
-        }
-        /* With text, record what the identifiers were made from. */
-        if (any_text &&
-            (k->text.vendor_name || k->text.model_name || k->text.description ||
-             k->text.version || d->description)) {
-            k->text.vendor_domain = io.vendor_domain;
-            k->text.model_info = io.class_name;
-        }
-        d->n_components = 1;
-        rc = hash_file(cmd, image, k->image_digest, &k->image_size);
-        if (rc != DSUIT_EXIT_OK)
-            goto out;
+    if (optind < argc) {
+        rc = cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        goto out;
+    }
+    if (out == NULL) {
+        rc = cli_usage_error(cmd, "missing option '--out'");
+        goto out;
+    }
+    if (out[0] == '\0') {
+        rc = cli_usage_error(cmd, "empty name for '--out'");
+        goto out;
     }
 
-    rc = signing_load(cmd, &sg);
+    rc = cli_manifest_create_build(cmd, m, out, &env, &env_len);
     if (rc != DSUIT_EXIT_OK)
         goto out;
-    err = build_to_buffer(d, &sg, &env, &env_len);
-    if (err != DSUIT_OK) {
-        const char *reason = err == DSUIT_E_INVAL
-                                 ? "invalid description (duplicate component "
-                                   "ids, bad UTF-8 or nothing to install)"
-                                 : dsuit_strerror(err);
-        cli_error_subject(cmd, "cannot build", out, reason);
-        rc = err == DSUIT_E_INVAL && from != NULL ? DSUIT_EXIT_REJECT
-             : err == DSUIT_E_INVAL               ? DSUIT_EXIT_USAGE
-                                                  : cli_exit_for_err(err);
-        goto out;
-    }
     rc = cli_write_file_atomic(cmd, out, env, env_len, 0644, 1);
     if (rc != DSUIT_EXIT_OK)
         goto out;
-    if (sg.n == 0)
+    if (!cli_manifest_create_signed(m))
         cli_warn(cmd,
                  "'%s' is not signed: devices will refuse it (sign it with "
                  "'dsuit manifest sign')",
@@ -1123,8 +421,7 @@ static int manifest_create(int argc, char **argv)
     print_manifest_digest(env, env_len);
 out:
     free(env);
-    signing_wipe(&sg);
-    desc_store_free(&st);
+    cli_manifest_create_free(m);
     return rc;
 }
 
@@ -1158,7 +455,7 @@ static const struct option sign_longopts[] = {
 static int manifest_sign(int argc, char **argv)
 {
     static const char cmd[] = "manifest sign";
-    static signing_t sg;
+    static cli_manifest_signing_t sg;
     const char *in, *out = NULL;
     uint8_t *buf = NULL, *next = NULL;
     size_t len = 0;
@@ -1175,11 +472,13 @@ static int manifest_sign(int argc, char **argv)
             out = optarg;
             break;
         case OPT_ALG:
-            if ((rc = signing_add_alg(cmd, &sg, optarg)) != DSUIT_EXIT_OK)
+            if ((rc = cli_manifest_signing_add_alg(cmd, &sg, optarg)) !=
+                DSUIT_EXIT_OK)
                 return rc;
             break;
         case OPT_KEY:
-            if ((rc = signing_add_key(cmd, &sg, optarg)) != DSUIT_EXIT_OK)
+            if ((rc = cli_manifest_signing_add_key(cmd, &sg, optarg)) !=
+                DSUIT_EXIT_OK)
                 return rc;
             break;
         case OPT_KID:
@@ -1199,7 +498,7 @@ static int manifest_sign(int argc, char **argv)
     if (out[0] == '\0')
         return cli_usage_error(cmd, "empty name for '--out'");
 
-    rc = signing_load(cmd, &sg);
+    rc = cli_manifest_signing_load(cmd, &sg);
     if (rc == DSUIT_EXIT_OK)
         rc = read_envelope(cmd, in, &buf, &len);
     for (size_t i = 0; rc == DSUIT_EXIT_OK && i < sg.n; i++) {
@@ -1237,7 +536,7 @@ static int manifest_sign(int argc, char **argv)
     if (rc == DSUIT_EXIT_OK)
         rc = cli_write_file_atomic(cmd, out, buf, len, 0644, 1);
     free(buf);
-    signing_wipe(&sg);
+    cli_manifest_signing_wipe(&sg);
     return rc;
 }
 
@@ -1318,7 +617,7 @@ static int manifest_sever(int argc, char **argv)
     if (out[0] == '\0')
         return cli_usage_error(cmd, "empty name for '--out'");
     if (list != NULL) {
-        const char *bad = parse_members(list, &members);
+        const char *bad = cli_manifest_parse_members(list, &members);
         if (bad != NULL)
             return cli_usage_error(cmd,
                                    "invalid member '%s' for '--member': use "
@@ -1478,7 +777,7 @@ static int manifest_check(int argc, char **argv)
     dsuit_suit_envelope_t env;
     dsuit_suit_profile_t prof;
     dsuit_suit_error_t err;
-    ident_opts_t io = {0};
+    cli_manifest_ident_t io = {0};
     uint8_t vendor[CLI_UUID_LEN], class_id[CLI_UUID_LEN];
     const char *in, *installed = NULL, *maxc = NULL;
     uint8_t *buf = NULL;
@@ -1525,7 +824,7 @@ static int manifest_check(int argc, char **argv)
         return rc;
     if (t.n == 0)
         return cli_usage_error(cmd, "missing option '--key'");
-    rc = resolve_ident(cmd, &io, vendor, class_id);
+    rc = cli_manifest_resolve_ident(cmd, &io, vendor, class_id);
     if (rc != DSUIT_EXIT_OK)
         return rc;
     if (installed != NULL) {

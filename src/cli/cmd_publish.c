@@ -2,7 +2,10 @@
  * `dsuit publish`: the author's side of the draft's Figure 3. Sends a
  * signed SUIT envelope to a registration node, uploads each image the
  * manifest names, and follows the publish transaction until its block is
- * certified. Page: docs/cli/dsuit-publish.md.
+ * certified. The envelope is a file (--manifest), or is built and signed
+ * here from `dsuit manifest create`'s options (--key), by the same code as
+ * that command (cli_manifest.c), so both make the same bytes. Page:
+ * docs/cli/dsuit-publish.md.
  *
  *   1. POST /v1/publish   envelope -> registration check and manifest
  *                         verification; the node answers with one upload
@@ -23,14 +26,18 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/cli_manifest.h"
 #include "net/http/client.h"
 
-#define CMD "publish"
+#define CMD        "publish"
 #define MAX_IMAGES 8
 
 static const char usage[] =
     "usage: dsuit publish --node URL --manifest M.suit --image FW.bin\n"
     "                     [--image ...] [--timeout S] [--no-wait]\n"
+    "       dsuit publish --node URL --key A.key --image FW.bin --seq N\n"
+    "                     --vendor-domain D --class NAME [manifest options]\n"
+    "                     [--out M.suit] [--timeout S] [--no-wait]\n"
     "\n"
     "Publish signed firmware through a registration node: the node checks\n"
     "that the manifest's author is registered for its vendor and class and\n"
@@ -40,37 +47,96 @@ static const char usage[] =
     "Progress goes to stderr; the manifest digest and the transaction id\n"
     "to stdout.\n"
     "\n"
+    "With --key instead of --manifest, the manifest for the one --image is\n"
+    "built and signed first, exactly as 'dsuit manifest create' would with\n"
+    "the same options plus --kid (the key id goes in unless --no-kid).\n"
+    "\n"
     "options:\n"
     "  --help, -h         show this help\n"
-    "  --image FW.bin     an image the manifest names (once per image)\n"
+    "  --image FW.bin     an image the manifest names (once per image;\n"
+    "                     once with --key)\n"
     "  --manifest M.suit  the signed SUIT envelope ('dsuit manifest create')\n"
     "  --no-wait          return once the publish is submitted\n"
     "  --node URL         a node's HTTP API, e.g. http://127.0.0.1:8001\n"
-    "  --timeout S        give up waiting after S seconds (default 60)\n";
+    "  --timeout S        give up waiting after S seconds (default 60)\n"
+    "\n"
+    "manifest options (with --key; as in 'dsuit manifest create --help'):\n"
+    "  --alg ALG                  es256, esp256, eddsa or ed25519\n"
+    "  --class NAME               class-id = UUIDv5(vendor-id, NAME)\n"
+    "  --class-id UUID            class-id given directly\n"
+    "  --component ID             component identifier (default 0x00)\n"
+    "  --component-description T  component text: description\n"
+    "  --component-version T      component text: version\n"
+    "  --invoke                   add an invoke sequence\n"
+    "  --key FILE                 sign with this private key (repeatable)\n"
+    "  --kid                      put each key's id in its signature (the\n"
+    "                             default)\n"
+    "  --model-name T             component text: model name\n"
+    "  --no-kid                   leave the key ids out\n"
+    "  --out FILE, -o FILE        also keep the signed envelope here\n"
+    "  --reference-uri URI        where the full envelope can be found\n"
+    "  --seq N                    sequence number\n"
+    "  --sever LIST               make install and/or text severable\n"
+    "  --text-description T       manifest text: description\n"
+    "  --uri URI                  add an install sequence fetching URI\n"
+    "  --vendor-domain D          vendor-id = UUIDv5(DNS, D)\n"
+    "  --vendor-id UUID           vendor-id given directly\n"
+    "  --vendor-name T            component text: vendor name\n";
 
-enum { OPT_IMAGE = 256, OPT_MANIFEST, OPT_NO_WAIT, OPT_NODE, OPT_TIMEOUT };
+/* create's options keep their codes (cli_manifest.h); ours follow them. */
+enum {
+    OPT_IMAGE = CLI_MANIFEST_OPT_END,
+    OPT_MANIFEST,
+    OPT_NO_KID,
+    OPT_NO_WAIT,
+    OPT_NODE,
+    OPT_TIMEOUT
+};
 
 /* Sorted by name. */
 static const struct option longopts[] = {
+    {"alg", required_argument, NULL, CLI_MANIFEST_OPT_ALG},
+    {"class", required_argument, NULL, CLI_MANIFEST_OPT_CLASS},
+    {"class-id", required_argument, NULL, CLI_MANIFEST_OPT_CLASS_ID},
+    {"component", required_argument, NULL, CLI_MANIFEST_OPT_COMPONENT},
+    {"component-description", required_argument, NULL,
+     CLI_MANIFEST_OPT_COMPONENT_DESCRIPTION},
+    {"component-version", required_argument, NULL,
+     CLI_MANIFEST_OPT_COMPONENT_VERSION},
     {"help", no_argument, NULL, 'h'},
     {"image", required_argument, NULL, OPT_IMAGE},
+    {"invoke", no_argument, NULL, CLI_MANIFEST_OPT_INVOKE},
+    {"key", required_argument, NULL, CLI_MANIFEST_OPT_KEY},
+    {"kid", no_argument, NULL, CLI_MANIFEST_OPT_KID},
     {"manifest", required_argument, NULL, OPT_MANIFEST},
+    {"model-name", required_argument, NULL, CLI_MANIFEST_OPT_MODEL_NAME},
+    {"no-kid", no_argument, NULL, OPT_NO_KID},
     {"no-wait", no_argument, NULL, OPT_NO_WAIT},
     {"node", required_argument, NULL, OPT_NODE},
+    {"out", required_argument, NULL, 'o'},
+    {"reference-uri", required_argument, NULL, CLI_MANIFEST_OPT_REFERENCE_URI},
+    {"seq", required_argument, NULL, CLI_MANIFEST_OPT_SEQ},
+    {"sever", required_argument, NULL, CLI_MANIFEST_OPT_SEVER},
+    {"text-description", required_argument, NULL,
+     CLI_MANIFEST_OPT_TEXT_DESCRIPTION},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"uri", required_argument, NULL, CLI_MANIFEST_OPT_URI},
+    {"vendor-domain", required_argument, NULL, CLI_MANIFEST_OPT_VENDOR_DOMAIN},
+    {"vendor-id", required_argument, NULL, CLI_MANIFEST_OPT_VENDOR_ID},
+    {"vendor-name", required_argument, NULL, CLI_MANIFEST_OPT_VENDOR_NAME},
     {NULL, 0, NULL, 0},
 };
 
 /* A JSON answer's "error" and "message", for the one-line report. */
-static void report_refusal(const char *subject, const uint8_t *body,
-                           size_t len, long status)
+static void report_refusal(const char *subject, const uint8_t *body, size_t len,
+                           long status)
 {
     json_error_t e;
     json_t *j = json_loadb((const char *)body, len, 0, &e);
-    const char *code = j ? json_string_value(json_object_get(j, "error"))
-                         : NULL;
-    const char *msg = j ? json_string_value(json_object_get(j, "message"))
-                        : NULL;
+    const char *code =
+        j ? json_string_value(json_object_get(j, "error")) : NULL;
+    const char *msg =
+        j ? json_string_value(json_object_get(j, "message")) : NULL;
     char reason[512];
     snprintf(reason, sizeof reason, "%s: %s (HTTP %ld)",
              code ? code : "refused", msg ? msg : "no reason given", status);
@@ -85,15 +151,150 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The command line, once parsed. */
+typedef struct {
+    const char *node, *manifest, *out;
+    char *images[MAX_IMAGES];
+    size_t n_images, n_keys;
+    const char *create_opt; /* the first manifest option given */
+    int kid, wait;
+    unsigned long timeout;
+} args_t;
+
+/* Parse the command line; create's options go to m. Returns CLI_GO_ON or
+ * the exit code to end with (0 after --help). */
+static int parse_args(int argc, char **argv, args_t *a,
+                      cli_manifest_create_t *m)
+{
+    int c, li = -1, rc;
+
+    memset(a, 0, sizeof *a);
+    a->kid = 1;
+    a->wait = 1;
+    a->timeout = 60;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:", longopts, &li)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(usage, stdout);
+            return DSUIT_EXIT_OK;
+        case 'o':
+            a->out = optarg;
+            if (a->create_opt == NULL)
+                a->create_opt = "out";
+            break;
+        case OPT_IMAGE:
+            if (a->n_images == MAX_IMAGES)
+                return cli_usage_error(CMD, "at most %d images", MAX_IMAGES);
+            a->images[a->n_images++] = optarg;
+            break;
+        case OPT_MANIFEST:
+            a->manifest = optarg;
+            break;
+        case OPT_NO_KID:
+            a->kid = 0;
+            if (a->create_opt == NULL)
+                a->create_opt = "no-kid";
+            break;
+        case OPT_NO_WAIT:
+            a->wait = 0;
+            break;
+        case OPT_NODE:
+            a->node = optarg;
+            break;
+        case OPT_TIMEOUT: {
+            char *end;
+            a->timeout = strtoul(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || a->timeout == 0 ||
+                a->timeout > 86400)
+                return cli_usage_error(CMD,
+                                       "'--timeout' needs 1 to 86400 "
+                                       "seconds, not '%s'",
+                                       optarg);
+            break;
+        }
+        default:
+            if (c < CLI_MANIFEST_OPT_ALG || c >= CLI_MANIFEST_OPT_END || li < 0)
+                return cli_getopt_error(CMD, c, argv, longopts);
+            if (c == CLI_MANIFEST_OPT_KEY)
+                a->n_keys++;
+            else if (a->create_opt == NULL)
+                a->create_opt = longopts[li].name;
+            if (c == CLI_MANIFEST_OPT_KID)
+                a->kid = 1;
+            rc = cli_manifest_create_opt(CMD, m, c, longopts[li].name, optarg);
+            if (rc != DSUIT_EXIT_OK)
+                return rc;
+            break;
+        }
+        li = -1;
+    }
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (a->manifest != NULL && a->n_keys > 0)
+        return cli_usage_error(CMD, "give '--manifest' or '--key', not both");
+    if (a->node == NULL || a->n_images == 0 ||
+        (a->manifest == NULL && a->n_keys == 0))
+        return cli_usage_error(CMD, "--node, --image and --manifest (or "
+                                    "--key) are required");
+    if (strncmp(a->node, "http://", 7) != 0 || strlen(a->node) > 500)
+        return cli_usage_error(CMD, "'--node' takes an http:// URL, not '%s'",
+                               a->node);
+    if (a->manifest != NULL && a->create_opt != NULL)
+        return cli_usage_error(CMD,
+                               "'--%s' builds a manifest: it needs '--key', "
+                               "not '--manifest'",
+                               a->create_opt);
+    if (a->n_keys > 0 && a->n_images != 1)
+        return cli_usage_error(CMD, "with '--key', give one '--image' (for "
+                                    "more, use 'dsuit manifest create --from' "
+                                    "and '--manifest')");
+    if (a->out != NULL && a->out[0] == '\0')
+        return cli_usage_error(CMD, "empty name for '--out'");
+    return CLI_GO_ON;
+}
+
+/* The --key form: build and sign the envelope for the one image as
+ * `manifest create` would, and keep a copy in --out. */
+static int build_envelope(const args_t *a, cli_manifest_create_t *m,
+                          uint8_t **out_env, size_t *out_len)
+{
+    uint8_t *env = NULL;
+    size_t env_len = 0;
+    int rc;
+
+    rc = cli_manifest_create_opt(CMD, m, CLI_MANIFEST_OPT_IMAGE, "image",
+                                 a->images[0]);
+    if (rc == DSUIT_EXIT_OK && a->kid)
+        rc = cli_manifest_create_opt(CMD, m, CLI_MANIFEST_OPT_KID, "kid", NULL);
+    if (rc == DSUIT_EXIT_OK)
+        rc = cli_manifest_create_build(
+            CMD, m, a->out != NULL ? a->out : a->images[0], &env, &env_len);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
+    if (a->out != NULL) {
+        rc = cli_write_file_atomic(CMD, a->out, env, env_len, 0644, 1);
+        if (rc != DSUIT_EXIT_OK) {
+            free(env);
+            return rc;
+        }
+    }
+    *out_env = env;
+    *out_len = env_len;
+    return DSUIT_EXIT_OK;
+}
+
 int cmd_publish(int argc, char **argv)
 {
-    const char *node = NULL, *manifest = NULL, *images[MAX_IMAGES];
-    size_t n_images = 0;
-    int wait = 1, c, rc = DSUIT_EXIT_FAIL;
-    unsigned long timeout = 60;
+    args_t args;
+    cli_manifest_create_t *m = NULL;
+    const char *node, *subject;
+    char *const *images;
+    size_t n_images;
+    int rc = DSUIT_EXIT_FAIL;
     uint8_t *env = NULL, *body = NULL;
     uint8_t *img[MAX_IMAGES] = {0};
-    size_t env_len, body_len, img_len[MAX_IMAGES];
+    size_t env_len = 0, body_len, img_len[MAX_IMAGES];
     uint8_t img_digest[MAX_IMAGES][32];
     long status;
     char url[1024], txid[65] = "";
@@ -102,51 +303,29 @@ int cmd_publish(int argc, char **argv)
     const char *cbor[] = {"Content-Type: application/cbor", NULL};
     const char *octets[] = {"Content-Type: application/octet-stream", NULL};
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(usage, stdout);
-            return DSUIT_EXIT_OK;
-        case OPT_IMAGE:
-            if (n_images == MAX_IMAGES)
-                return cli_usage_error(CMD, "at most %d images", MAX_IMAGES);
-            images[n_images++] = optarg;
-            break;
-        case OPT_MANIFEST:
-            manifest = optarg;
-            break;
-        case OPT_NO_WAIT:
-            wait = 0;
-            break;
-        case OPT_NODE:
-            node = optarg;
-            break;
-        case OPT_TIMEOUT: {
-            char *end;
-            timeout = strtoul(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || timeout == 0 ||
-                timeout > 86400)
-                return cli_usage_error(CMD,
-                                       "'--timeout' needs 1 to 86400 "
-                                       "seconds, not '%s'",
-                                       optarg);
-            break;
-        }
-        default:
-            return cli_getopt_error(CMD, c, argv, longopts);
-        }
+    rc = cli_manifest_create_new(CMD, &m);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
+    rc = parse_args(argc, argv, &args, m);
+    if (rc != CLI_GO_ON) {
+        cli_manifest_create_free(m);
+        return rc;
     }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (node == NULL || manifest == NULL || n_images == 0)
-        return cli_usage_error(CMD, "--node, --manifest and --image are "
-                                    "required");
-    if (strncmp(node, "http://", 7) != 0 || strlen(node) > 500)
-        return cli_usage_error(CMD, "'--node' takes an http:// URL, not '%s'",
-                               node);
+    node = args.node;
+    images = args.images;
+    n_images = args.n_images;
+    /* What a refusal of the manifest names. */
+    subject = args.manifest != NULL ? args.manifest
+              : args.out != NULL    ? args.out
+                                    : args.images[0];
 
-    rc = cli_read_file(CMD, manifest, 1 << 20, &env, &env_len);
+    if (args.manifest != NULL)
+        rc = cli_read_file(CMD, args.manifest, 1 << 20, &env, &env_len);
+    else
+        rc = build_envelope(&args, m, &env, &env_len);
+    /* The keys are no longer needed. */
+    cli_manifest_create_free(m);
+    m = NULL;
     if (rc != DSUIT_EXIT_OK)
         goto out;
     for (size_t i = 0; i < n_images; i++) {
@@ -166,9 +345,9 @@ int cmd_publish(int argc, char **argv)
         goto out;
     }
     if (status != 201) {
-        report_refusal(manifest, body, body_len, status);
-        rc = status >= 400 && status < 500 ? DSUIT_EXIT_REJECT
-                                           : DSUIT_EXIT_FAIL;
+        report_refusal(subject, body, body_len, status);
+        rc =
+            status >= 400 && status < 500 ? DSUIT_EXIT_REJECT : DSUIT_EXIT_FAIL;
         goto out;
     }
     j = json_loadb((const char *)body, body_len, 0, NULL);
@@ -200,7 +379,7 @@ int cmd_publish(int argc, char **argv)
                     which = i;
             }
             if (which == n_images || loc == NULL) {
-                cli_error_subject(CMD, "cannot publish", manifest,
+                cli_error_subject(CMD, "cannot publish", subject,
                                   "no --image matches an image the manifest "
                                   "names");
                 rc = DSUIT_EXIT_USAGE;
@@ -223,17 +402,17 @@ int cmd_publish(int argc, char **argv)
             }
             {
                 json_t *a = json_loadb((const char *)body, body_len, 0, NULL);
-                const char *id = a ? json_string_value(json_object_get(a, "id"))
-                                   : NULL;
-                fprintf(stderr,
-                        "publish: %s uploaded, %zu bytes, %lld chunks, %lld "
-                        "replicas each (%.2f s)\n",
-                        images[which], img_len[which],
-                        (long long)json_integer_value(
-                            json_object_get(a, "chunks")),
-                        (long long)json_integer_value(
-                            json_object_get(a, "replicas")),
-                        now_s() - t0);
+                const char *id =
+                    a ? json_string_value(json_object_get(a, "id")) : NULL;
+                fprintf(
+                    stderr,
+                    "publish: %s uploaded, %zu bytes, %lld chunks, %lld "
+                    "replicas each (%.2f s)\n",
+                    images[which], img_len[which],
+                    (long long)json_integer_value(json_object_get(a, "chunks")),
+                    (long long)json_integer_value(
+                        json_object_get(a, "replicas")),
+                    now_s() - t0);
                 if (id != NULL)
                     snprintf(txid, sizeof txid, "%s", id);
                 json_decref(a);
@@ -243,13 +422,13 @@ int cmd_publish(int argc, char **argv)
         }
     }
     if (txid[0] == '\0') {
-        cli_error_subject(CMD, "cannot publish", manifest,
+        cli_error_subject(CMD, "cannot publish", subject,
                           "the node submitted no transaction");
         rc = DSUIT_EXIT_FAIL;
         goto out;
     }
     printf("tx %s\n", txid);
-    if (!wait) {
+    if (!args.wait) {
         rc = DSUIT_EXIT_OK;
         goto out;
     }
@@ -257,14 +436,13 @@ int cmd_publish(int argc, char **argv)
     /* 3. Committed, then certified. */
     {
         const char *seen = "";
-        double deadline = now_s() + (double)timeout;
+        double deadline = now_s() + (double)args.timeout;
         snprintf(url, sizeof url, "%s/v1/tx/%s", node, txid);
         for (;;) {
             json_t *a;
             const char *st;
             if (now_s() > deadline) {
-                cli_error_subject(CMD, "gave up waiting for", txid,
-                                  "timeout");
+                cli_error_subject(CMD, "gave up waiting for", txid, "timeout");
                 rc = DSUIT_EXIT_FAIL;
                 goto out;
             }
@@ -290,12 +468,11 @@ int cmd_publish(int argc, char **argv)
             if (st != NULL && strcmp(st, seen) != 0 &&
                 (strcmp(st, "committed") == 0 ||
                  strcmp(st, "certified") == 0)) {
-                fprintf(stderr, "publish: %s at height %lld (%.2f s)\n", st,
-                        (long long)json_integer_value(
-                            json_object_get(a, "height")),
-                        now_s() - t0);
-                seen = strcmp(st, "committed") == 0 ? "committed"
-                                                    : "certified";
+                fprintf(
+                    stderr, "publish: %s at height %lld (%.2f s)\n", st,
+                    (long long)json_integer_value(json_object_get(a, "height")),
+                    now_s() - t0);
+                seen = strcmp(st, "committed") == 0 ? "committed" : "certified";
             }
             json_decref(a);
             if (strcmp(seen, "certified") == 0)

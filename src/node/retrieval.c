@@ -13,11 +13,20 @@
  * corrupted bytes only costs one more fetch, and its data never reaches a
  * client. A good copy fetched from a peer is kept when this node is one of
  * the chunk's holders (that is how a holder that lost a chunk repairs it).
+ * Whole images are assembled by parallel fetches into the node's image
+ * cache (below) and sent from there.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -281,15 +290,225 @@ static int visit_for_image(void *arg, const uint8_t *k, size_t kl,
     return 0;
 }
 
+/*
+ * Image cache: assembled, verified images kept as files DIR/cache/<digest>,
+ * NODE_CACHE_BYTES in all at most (the least recently served go first), so
+ * that a popular image is assembled once and then sent from disk with no
+ * copy in memory. A cached file is hashed again before each use: a damaged
+ * one is removed and the image assembled anew.
+ */
+#define NODE_CACHE_BYTES   (1024ull << 20) /* 1 GiB, or one largest image */
+#define NODE_FETCH_THREADS 4               /* chunk fetches in parallel */
+#define HASH_BUF           (1u << 20)
+
+/* SHA-256 of the first size bytes of fd; DSUIT_E_IO if shorter. */
+static int file_sha256(int fd, uint64_t size, uint8_t out[32])
+{
+    dsuit_sha256_ctx_t h;
+    uint8_t *buf = malloc(HASH_BUF);
+    uint64_t off = 0;
+    int rc = DSUIT_OK;
+    if (buf == NULL)
+        return DSUIT_E_NOMEM;
+    dsuit_sha256_init(&h);
+    while (off < size && rc == DSUIT_OK) {
+        size_t want = size - off < HASH_BUF ? (size_t)(size - off) : HASH_BUF;
+        ssize_t got = pread(fd, buf, want, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            rc = DSUIT_E_IO;
+        else {
+            dsuit_sha256_update(&h, buf, (size_t)got);
+            off += (uint64_t)got;
+        }
+    }
+    free(buf);
+    if (rc == DSUIT_OK)
+        dsuit_sha256_final(&h, out);
+    return rc;
+}
+
+/* An open descriptor of the cached image, verified, or -1. */
+static int cache_open(dsuit_node_t *n, const char *path, uint64_t size,
+                      const uint8_t want[32])
+{
+    struct stat st;
+    uint8_t got[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size == size &&
+        file_sha256(fd, size, got) == DSUIT_OK &&
+        dsuit_ct_equal(got, want, 32)) {
+        futimens(fd, NULL); /* recently used */
+        return fd;
+    }
+    close(fd);
+    unlink(path);
+    node_log(n, "warn", "store", "removed a damaged cached image path=%s",
+             path);
+    return -1;
+}
+
+/* Keep the cache under its limit: remove the least recently used images,
+ * and spool files a crash left behind. */
+static void cache_evict(dsuit_node_t *n, const char *dir)
+{
+    uint64_t cap = NODE_CACHE_BYTES;
+    DIR *d;
+    struct dirent *e;
+    if (n->g->policy.max_image_size > cap)
+        cap = n->g->policy.max_image_size;
+    for (int round = 0; round < 64; round++) {
+        uint64_t total = 0;
+        time_t oldest = 0;
+        char victim[PATH_MAX + 300] = "";
+        d = opendir(dir);
+        if (d == NULL)
+            return;
+        while ((e = readdir(d)) != NULL) {
+            struct stat st;
+            char path[PATH_MAX + 300];
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            if (strncmp(e->d_name, "tmp-", 4) == 0) {
+                if (st.st_mtime + 3600 < time(NULL))
+                    unlink(path); /* left by a crash */
+                continue;
+            }
+            total += (uint64_t)st.st_size;
+            if (victim[0] == '\0' || st.st_mtime < oldest) {
+                oldest = st.st_mtime;
+                snprintf(victim, sizeof victim, "%s", path);
+            }
+        }
+        closedir(d);
+        if (total <= cap || victim[0] == '\0')
+            return;
+        unlink(victim);
+    }
+}
+
+/* Chunks of one image fetched by NODE_FETCH_THREADS threads into a file. */
+typedef struct {
+    dsuit_node_t *n;
+    const node_image_t *img;
+    int fd;
+    pthread_mutex_t mu;
+    size_t next; /* [mu] next chunk to fetch */
+    int failed;  /* [mu] */
+} assemble_t;
+
+static void *fetch_worker(void *arg)
+{
+    assemble_t *a = arg;
+    for (;;) {
+        size_t i;
+        uint8_t *c = NULL;
+        size_t cl = 0;
+        uint64_t off, want;
+        int ok;
+        pthread_mutex_lock(&a->mu);
+        i = a->next++;
+        ok = !a->failed && i < a->img->n_chunks;
+        pthread_mutex_unlock(&a->mu);
+        if (!ok)
+            return NULL;
+        off = (uint64_t)i * a->img->chunk_size;
+        want = a->img->size - off < a->img->chunk_size ? a->img->size - off
+                                                       : a->img->chunk_size;
+        ok = off < a->img->size &&
+             node_chunk_fetch(a->n, a->img->chunks[i], a->img->chunk_size, &c,
+                              &cl) == DSUIT_OK &&
+             cl == want;
+        for (size_t done = 0; ok && done < cl;) {
+            ssize_t w = pwrite(a->fd, c + done, cl - done, (off_t)(off + done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            ok = w > 0;
+            if (ok)
+                done += (size_t)w;
+        }
+        free(c);
+        if (!ok) {
+            pthread_mutex_lock(&a->mu);
+            a->failed = 1;
+            pthread_mutex_unlock(&a->mu);
+        }
+    }
+}
+
+/* Assemble img into a new file in dir, verify it and move it to path.
+ * Returns its open descriptor, or -1 with r filled. */
+static int assemble(dsuit_node_t *n, const node_image_t *img, const char *dir,
+                    const char *path, dsuit_http_response_t *r)
+{
+    assemble_t a;
+    pthread_t th[NODE_FETCH_THREADS];
+    size_t started = 0;
+    char tmp[PATH_MAX + 300];
+    uint8_t got[32];
+    int ok;
+
+    memset(&a, 0, sizeof a);
+    a.n = n;
+    a.img = img;
+    snprintf(tmp, sizeof tmp, "%s/tmp-XXXXXX", dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        a.fd = -1;
+    else
+        a.fd = mkstemp(tmp);
+    if (a.fd < 0) {
+        node_log(n, "error", "store", "cannot write the image cache dir=%s",
+                 dir);
+        dsuit_http_json_error(r, 500, "storage", "cannot assemble the image");
+        return -1;
+    }
+    pthread_mutex_init(&a.mu, NULL);
+    for (; started < NODE_FETCH_THREADS && started < img->n_chunks; started++)
+        if (pthread_create(&th[started], NULL, fetch_worker, &a) != 0)
+            break;
+    if (started == 0 && img->n_chunks > 0)
+        a.failed = 1;
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&a.mu);
+    ok = !a.failed;
+    if (!ok)
+        dsuit_http_json_error(r, 503, "unavailable",
+                              "a chunk of the image is unavailable");
+    /* The whole image is checked before its first byte is sent. */
+    if (ok && (file_sha256(a.fd, img->size, got) != DSUIT_OK ||
+               !dsuit_ct_equal(got, img->digest, 32))) {
+        ok = 0;
+        dsuit_http_json_error(r, 503, "unavailable",
+                              "the assembled image does not match its digest");
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        dsuit_http_json_error(r, 500, "storage", "cannot cache the image");
+    }
+    if (!ok) {
+        unlink(tmp);
+        close(a.fd);
+        return -1;
+    }
+    cache_evict(n, dir);
+    return a.fd;
+}
+
 void node_image_get(dsuit_node_t *n, const char *hexdigest,
                     const dsuit_http_request_t *req, dsuit_http_response_t *r)
 {
     find_image_t f;
     dsuit_store_txn_t *t;
-    uint8_t want[32], got[32], *img = NULL;
-    dsuit_sha256_ctx_t h;
-    uint64_t off = 0;
-    int rc;
+    uint8_t want[32];
+    char dir[PATH_MAX + 8], path[PATH_MAX + 80], hex[65];
+    int rc, fd;
     (void)req;
 
     memset(&f, 0, sizeof f);
@@ -313,42 +532,20 @@ void node_image_get(dsuit_node_t *n, const char *hexdigest,
                               "no published manifest names that image");
         goto out;
     }
-    img = malloc(f.img.size ? f.img.size : 1);
-    if (img == NULL) {
-        dsuit_http_json_error(r, 500, "internal", "out of memory");
+    node_hex(want, 32, hex);
+    snprintf(dir, sizeof dir, "%s/cache", n->dir);
+    snprintf(path, sizeof path, "%s/%s", dir, hex);
+    fd = cache_open(n, path, f.img.size, want);
+    if (fd < 0)
+        fd = assemble(n, &f.img, dir, path, r);
+    if (fd < 0)
         goto out;
-    }
-    dsuit_sha256_init(&h);
-    for (size_t i = 0; i < f.img.n_chunks; i++) {
-        uint8_t *c;
-        size_t cl;
-        rc = node_chunk_fetch(n, f.img.chunks[i], f.img.chunk_size, &c, &cl);
-        if (rc != DSUIT_OK || off + cl > f.img.size) {
-            if (rc == DSUIT_OK)
-                free(c);
-            dsuit_http_json_error(r, 503, "unavailable",
-                                  "a chunk of the image is unavailable");
-            goto out;
-        }
-        memcpy(img + off, c, cl);
-        dsuit_sha256_update(&h, c, cl);
-        off += cl;
-        free(c);
-    }
-    dsuit_sha256_final(&h, got);
-    /* The whole image is checked before its first byte is sent. */
-    if (off != f.img.size || !dsuit_ct_equal(got, want, 32)) {
-        dsuit_http_json_error(r, 503, "unavailable",
-                              "the assembled image does not match its digest");
-        goto out;
-    }
     r->status = 200;
     r->content_type = "application/octet-stream";
-    r->body = img;
-    r->len = (size_t)off;
-    img = NULL;
+    r->from_file = 1;
+    r->fd = fd;
+    r->len = (size_t)f.img.size;
 out:
-    free(img);
     free(f.img.chunks);
 }
 

@@ -104,6 +104,32 @@ static void handler(void *arg, const dsuit_http_request_t *req,
         }
         return;
     }
+    if (strcmp(req->path, "/file") == 0) {
+        /* 100000 bytes of a pattern, sent from an unlinked file. */
+        char tmpl[] = "/tmp/dsuit-test-http-XXXXXX";
+        int fd = mkstemp(tmpl);
+        uint8_t b[1000];
+        if (fd < 0) {
+            reply_text(resp, 500, "mkstemp", NULL, 0);
+            return;
+        }
+        unlink(tmpl);
+        for (int k = 0; k < 100; k++) {
+            for (int j = 0; j < 1000; j++)
+                b[j] = (uint8_t)((k * 1000 + j) * 31);
+            if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b)) {
+                close(fd);
+                reply_text(resp, 500, "write", NULL, 0);
+                return;
+            }
+        }
+        resp->status = 200;
+        resp->content_type = "application/octet-stream";
+        resp->from_file = 1;
+        resp->fd = fd;
+        resp->len = 100000;
+        return;
+    }
     if (strcmp(req->path, "/redirect") == 0) {
         reply_text(resp, 303, "see other", NULL, 0);
         resp->location = "/elsewhere";
@@ -1242,6 +1268,26 @@ http_stream_write_refusal_closes_and_still_closes_the_sink(void **state)
     free(out);
 }
 
+static void http_file_response_sends_the_file_whole(void **state)
+{
+    char *out = NULL;
+    size_t len = 0;
+    long st = 0;
+    (void)state;
+
+    for (int round = 0; round < 3; round++) { /* and the fd is not leaked */
+        assert_int_equal(call("GET", "/file", NULL, NULL, 0, &st, &out, &len),
+                         DSUIT_OK);
+        assert_int_equal(st, 200);
+        assert_int_equal(len, 100000);
+        for (size_t i = 0; i < len; i++)
+            if ((uint8_t)out[i] != (uint8_t)(i * 31))
+                fail_msg("byte %zu differs", i);
+        free(out);
+        out = NULL;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1257,6 +1303,7 @@ int main(void)
         cmocka_unit_test(
             http_streamed_body_reaches_the_sink_whole_past_max_body),
         cmocka_unit_test(http_stream_refusal_is_sent_before_the_body_is_read),
+        cmocka_unit_test(http_file_response_sends_the_file_whole),
         cmocka_unit_test(
             http_stream_write_refusal_closes_and_still_closes_the_sink),
         cmocka_unit_test(http_head_answers_like_get_without_body),

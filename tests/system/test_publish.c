@@ -1365,6 +1365,17 @@ static void corrupted_chunk_server_never_reaches_a_client(void **state)
     }
     assert_true(n_damaged > 0);
     printf("# damaged %zu chunk files of n%zu\n", n_damaged, damaged);
+    /* And the image node 1 assembled for its client above, in its image
+     * cache: it must not be served as it is. */
+    {
+        char p[600], hex[65];
+        cl_hex(img.digest, 32, hex);
+        snprintf(p, sizeof p, "%s/cache/%s", cl->data[damaged], hex);
+        if (access(p, F_OK) != 0)
+            fail_msg("n%zu served the image but did not cache it at %s",
+                     damaged, p);
+        damage_file(p);
+    }
     /* Its internal chunk route refuses a damaged copy, and removes it. */
     for (size_t c = 0; c < img.n_chunks; c++) {
         char p[500];
@@ -1384,6 +1395,10 @@ static void corrupted_chunk_server_never_reaches_a_client(void **state)
     pthread_mutex_unlock(&l->mu);
     t0 = cl_now_ms();
     assert_image_served(cl, damaged, &img); /* first: it reads its damage */
+    if (!log_has(cl, damaged, "removed a damaged cached image"))
+        fail_msg("n%zu's log does not say it removed its damaged cached "
+                 "image",
+                 damaged);
     if (n_damaged > 0 && !log_has(cl, damaged, "removed a damaged chunk"))
         fail_msg("n%zu read %zu damaged chunk files but its log does not "
                  "say it removed them",

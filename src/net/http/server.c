@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 struct dsuit_http_server {
     struct MHD_Daemon *d;
@@ -225,10 +226,20 @@ static enum MHD_Result send_response(struct MHD_Connection *c,
 
     if (hr->status < 100 || hr->status > 599) {
         free(hr->body);
+        if (hr->from_file)
+            close(hr->fd);
         return queue_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, internal_json,
                             0);
     }
-    if (hr->body != NULL) {
+    if (hr->from_file) {
+        free(hr->body);
+        /* MHD closes the descriptor once the response is destroyed. */
+        mr = MHD_create_response_from_fd64(hr->len, hr->fd);
+        if (mr == NULL) {
+            close(hr->fd);
+            return MHD_NO;
+        }
+    } else if (hr->body != NULL) {
         /* MHD frees the body with free() once the response is destroyed. */
         mr = MHD_create_response_from_buffer(hr->len, hr->body,
                                              MHD_RESPMEM_MUST_FREE);

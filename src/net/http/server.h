@@ -117,6 +117,11 @@ typedef struct {
     uint8_t *body;
     size_t len;
     const char *location; /* optional Location header */
+    /* Instead of body: with from_file set, the first len bytes of the open
+     * file fd are sent (by sendfile where the system has it); the server
+     * owns fd from then on and closes it, also on error. */
+    int from_file;
+    int fd;
 } dsuit_http_response_t;
 
 /* Called once per complete request on one of the server's threads, possibly
