@@ -27,6 +27,7 @@
 /* prctl, statfs (Linux) and mkdtemp beyond the project's POSIX 2008. */
 #define _DEFAULT_SOURCE
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -1359,8 +1360,31 @@ static int get_timed(CURL *h, const char *url, size_t size, double *out)
     return st == 200 && s.len == size ? 0 : -1;
 }
 
+/* Empty node i's image cache (DATA/cache), so that the next GET assembles
+ * the image from chunks again. */
+static void clear_image_cache(net_t *x, size_t i)
+{
+    char dir[400], p[700];
+    DIR *d;
+    struct dirent *e;
+    snprintf(dir, sizeof dir, "%s/cache", x->data[i]);
+    d = opendir(dir);
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+}
+
+/* Two rows: rows[0] cold (the image assembled from chunks, the node's
+ * image cache emptied before each GET), rows[1] warm (sent from the
+ * cache). */
 static void fig_retrieve(net_t *x, CURL *h, const uint8_t *img, size_t size,
-                         row_t *row)
+                         row_t *rows)
 {
     const int quick = bench_cfg(x->b)->quick;
     const int rounds = quick ? 1 : 5;
@@ -1369,7 +1393,8 @@ static void fig_retrieve(net_t *x, CURL *h, const uint8_t *img, size_t size,
     size_t fewest = 0, place[N_NODES], replicas = x->g->policy.replicas;
     uint8_t ids[N_NODES][32], digest[32], (*dig)[32] = NULL;
     char url[300], nurl[200], dh[65], path[400];
-    double a[MAX_ROUNDS], n[MAX_ROUNDS], ra[MAX_ROUNDS], mb = size / 1e6;
+    double a[MAX_ROUNDS], w[MAX_ROUNDS], n[MAX_ROUNDS], ra[MAX_ROUNDS],
+        rw[MAX_ROUNDS], mb = size / 1e6;
     char sz[32];
     dsuit_chunker_t ck;
     sink_t s = {0};
@@ -1413,25 +1438,39 @@ static void fig_retrieve(net_t *x, CURL *h, const uint8_t *img, size_t size,
         goto out;
     }
     for (int r = 0; r < rounds; r++) {
+        clear_image_cache(x, fewest);
         if (get_timed(h, url, size, &a[r]) != 0 ||
+            get_timed(h, url, size, &w[r]) != 0 ||
             get_timed(h, nurl, size, &n[r]) != 0) {
             net_fail(x, "a timed GET of the image failed");
             goto out;
         }
         ra[r] = mb / a[r];
-        printf("  (GET %s: dsuit %.3f s, nginx %.3f s)\n", sz, a[r], n[r]);
+        rw[r] = mb / w[r];
+        printf("  (GET %s: dsuit cold %.3f s, cached %.3f s, nginx %.3f s)\n",
+               sz, a[r], w[r], n[r]);
     }
-    row->have = 1;
-    row->best = maxof(ra, rounds);
-    row->value = mb / median(a, rounds);
-    row->base = mb / median(n, rounds);
-    snprintf(row->fig, sizeof row->fig,
-             "GET /v1/images/{digest}, %s, node holding fewest chunks", sz);
-    snprintf(row->unit, sizeof row->unit, "MB/s");
-    snprintf(row->baseline, sizeof row->baseline, "nginx GET of the same file");
-    snprintf(row->note, sizeof row->note,
-             "node-%zu holds %zu of %zu chunks, fetches the rest from peers",
-             fewest + 1, held[fewest], nch);
+    for (int k = 0; k < 2; k++) {
+        row_t *row = &rows[k];
+        row->have = 1;
+        row->best = maxof(k ? rw : ra, rounds);
+        row->value = mb / median(k ? w : a, rounds);
+        row->base = mb / median(n, rounds);
+        snprintf(row->fig, sizeof row->fig,
+                 "GET /v1/images/{digest}, %s, fewest-chunk node, %s", sz,
+                 k ? "cached" : "cold");
+        snprintf(row->unit, sizeof row->unit, "MB/s");
+        snprintf(row->baseline, sizeof row->baseline,
+                 "nginx GET of the same file");
+        if (k == 0)
+            snprintf(row->note, sizeof row->note,
+                     "node-%zu holds %zu of %zu chunks, fetches the rest "
+                     "from peers (4 in parallel), hashes, caches",
+                     fewest + 1, held[fewest], nch);
+        else
+            snprintf(row->note, sizeof row->note,
+                     "the cached file is hashed again, then sent (sendfile)");
+    }
 out:
     free(s.p);
     free(dig);
@@ -1500,7 +1539,7 @@ void bench_node(bench_t *b)
         fig_latest(&x, &h, wrk, 32, &rows[2]);
     }
     if (have_nginx && h != NULL)
-        fig_retrieve(&x, h, img, big, &rows[5]);
+        fig_retrieve(&x, h, img, big, &rows[5]); /* and rows[6] */
 out:
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         add_row(b, &rows[i]);

@@ -242,8 +242,8 @@ static int parse_args(int argc, char **argv, args_t *a,
                                a->node);
     if (a->manifest != NULL && a->create_opt != NULL)
         return cli_usage_error(CMD,
-                               "'--%s' builds a manifest: it needs '--key', "
-                               "not '--manifest'",
+                               "'--%s' goes with '--key' (building the "
+                               "manifest), not with '--manifest'",
                                a->create_opt);
     if (a->n_keys > 0 && a->n_images != 1)
         return cli_usage_error(CMD, "with '--key', give one '--image' (for "
