@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared prologue and helpers of the end-to-end CLI tests (tests/cli/test_*.sh):
 # the checks of what a test needs, the scratch folder removed on exit, the
 # pass/fail counters, running the dsuit binary and checking its exit code
@@ -84,7 +85,33 @@ run() {
 
 # expect_rc CODE: the last run exited with CODE.
 expect_rc() {
-    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stderr: $err"
+    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stdout: $out; stderr: $err"
+}
+
+# pid_running PID: the process exists and is not a zombie.
+pid_running() {
+    local state
+    state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+    [[ -n $state && $state != Z ]]
+}
+
+# devnet_stop DIR: `devnet down` the devnet this test made in DIR, then
+# SIGKILL any of its nodes still running (only pids in DIR/devnet.pids whose
+# command line is a node of DIR: never another test's processes).
+devnet_stop() {
+    local dir=$1 pid cmdline
+    [[ -f $dir/genesis.cbor ]] || return 0
+    timeout 30 "$DSUIT" devnet down --dir "$dir" >/dev/null 2>&1
+    [[ -f $dir/devnet.pids ]] || return 0
+    while read -r pid; do
+        if ! [[ $pid =~ ^[0-9]+$ ]] || ! pid_running "$pid"; then
+            continue
+        fi
+        cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
+        [[ $cmdline == *"node run --data $dir/"* ]] &&
+            kill -KILL "$pid" 2>/dev/null
+    done <"$dir/devnet.pids"
+    return 0
 }
 
 # line_count TEXT: how many lines TEXT has (0 for the empty string).

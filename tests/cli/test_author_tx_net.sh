@@ -36,10 +36,6 @@ cleanup() {
 }
 make_work cleanup
 
-# As lib.sh's, with stdout too.
-expect_rc() {
-    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stdout: $out; stderr: $err"
-}
 
 die() {
     echo "test_author_tx_net: $*" >&2

@@ -22,13 +22,6 @@ DECOY_PID=      # a process no devnet command may touch
 FG_PID=         # a foreground `devnet up` started by a test
 
 # A pid runs (a zombie, which only waits for its parent to reap it, does
-# not: in containers whose init does not reap, stopped nodes stay zombies).
-pid_running() {
-    local state
-    state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
-    [[ -n $state && $state != Z ]]
-}
-
 # Whether pid $1 is `dsuit node run` on a data folder under $2.
 pid_is_node_of() {
     local cmdline

@@ -23,38 +23,13 @@ for tool in curl jq python3 timeout cmp; do
 done
 
 # A pid runs (a zombie, which only waits for its parent to reap it, does
-# not).
-pid_running() {
-    local state
-    state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
-    [[ -n $state && $state != Z ]]
-}
-
 cleanup() {
-    local pid cmdline
-    if [[ -f $WORK/D/genesis.cbor ]]; then
-        timeout 30 "$DSUIT" devnet down --dir "$WORK/D" >/dev/null 2>&1
-        if [[ -f $WORK/D/devnet.pids ]]; then
-            while read -r pid; do
-                if ! [[ $pid =~ ^[0-9]+$ ]] || ! pid_running "$pid"; then
-                    continue
-                fi
-                cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
-                [[ $cmdline == *"node run --data $WORK/D/"* ]] &&
-                    kill -KILL "$pid" 2>/dev/null
-            done <"$WORK/D/devnet.pids"
-        fi
-    fi
+    devnet_stop "$WORK/D"
     rm -rf "$WORK"
 }
 make_work cleanup
 trap 'exit 1' INT TERM
 RUN_TIMEOUT=60 # run: at most 60 s
-
-# As lib.sh's, with stdout too.
-expect_rc() {
-    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stdout: $out; stderr: $err"
-}
 
 # Shared inputs, made once: an image, a P-256 and an Ed25519 author key.
 head -c 3000 /dev/urandom >"$WORK/fw.bin"

@@ -22,42 +22,18 @@ done
 STUB_PID=
 
 # A pid runs (a zombie, which only waits for its parent to reap it, does
-# not).
-pid_running() {
-    local state
-    state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
-    [[ -n $state && $state != Z ]]
-}
-
 cleanup() {
-    local pid cmdline
     if [[ -n $STUB_PID ]]; then
         kill -TERM "$STUB_PID" 2>/dev/null
         wait "$STUB_PID" 2>/dev/null
     fi
-    if [[ -f $WORK/D/genesis.cbor ]]; then
-        timeout 30 "$DSUIT" devnet down --dir "$WORK/D" >/dev/null 2>&1
-        if [[ -f $WORK/D/devnet.pids ]]; then
-            while read -r pid; do
-                if ! [[ $pid =~ ^[0-9]+$ ]] || ! pid_running "$pid"; then
-                    continue
-                fi
-                cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
-                [[ $cmdline == *"node run --data $WORK/D/"* ]] &&
-                    kill -KILL "$pid" 2>/dev/null
-            done <"$WORK/D/devnet.pids"
-        fi
-    fi
+    devnet_stop "$WORK/D"
     rm -rf "$WORK"
 }
 make_work cleanup
 trap 'exit 1' INT TERM
 RUN_TIMEOUT=60 # run: at most 60 s
 
-# As lib.sh's, with stdout too.
-expect_rc() {
-    [[ $rc -eq $1 ]] || fail "expected exit $1, got $rc; stdout: $out; stderr: $err"
-}
 
 # expect_failure URL "message part": `store status --node URL --timeout 2`
 # exits 1 with nothing on stdout and exactly one stderr line
