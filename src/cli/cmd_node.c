@@ -5,7 +5,7 @@
  *
  *   dsuit node init --genesis G --name N --key K.key --data DIR [--force]
  *   dsuit node run --data DIR [--log FILE] [--block-interval-ms MS]
- *                  [--election-timeout-ms MS]
+ *                  [--election-timeout-ms MS] [--http-conns-per-ip N]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +18,7 @@
 #include "dsuit/cose.h"
 #include "dsuit/genesis.h"
 #include "dsuit/ledger.h"
+#include "net/http/server.h"
 #include "node/node.h"
 
 #define CMD_INIT "node init"
@@ -54,7 +55,7 @@ static const char init_usage[] =
 
 static const char run_usage[] =
     "usage: dsuit node run --data DIR [--log FILE] [--block-interval-ms MS]\n"
-    "                      [--election-timeout-ms MS]\n"
+    "                      [--election-timeout-ms MS] [--http-conns-per-ip N]\n"
     "\n"
     "Run the node on DIR (made by 'dsuit node init') until SIGTERM or\n"
     "SIGINT: consensus on the validators' Raft ports, the HTTP API on this\n"
@@ -66,6 +67,8 @@ static const char run_usage[] =
     "  --data DIR                 the node's data folder\n"
     "  --election-timeout-ms MS   consensus election timeout (1000)\n"
     "  --help, -h                 show this help\n"
+    "  --http-conns-per-ip N      HTTP connections one client address may\n"
+    "                             hold at once, 1 to 256 (32)\n"
     "  --log FILE                 append events to FILE, not stderr\n";
 
 enum {
@@ -73,6 +76,7 @@ enum {
     OPT_DATA,
     OPT_ELECTION,
     OPT_FORCE,
+    OPT_PER_IP,
     OPT_GENESIS,
     OPT_KEY,
     OPT_LOG,
@@ -96,6 +100,7 @@ static const struct option run_longopts[] = {
     {"data", required_argument, NULL, OPT_DATA},
     {"election-timeout-ms", required_argument, NULL, OPT_ELECTION},
     {"help", no_argument, NULL, 'h'},
+    {"http-conns-per-ip", required_argument, NULL, OPT_PER_IP},
     {"log", required_argument, NULL, OPT_LOG},
     {NULL, 0, NULL, 0},
 };
@@ -170,8 +175,7 @@ static int node_init(int argc, char **argv)
     if (rc != DSUIT_EXIT_OK)
         goto out;
     if (!key.has_private) {
-        cli_error_subject(CMD_INIT, "cannot use", keyfile,
-                          "not a private key");
+        cli_error_subject(CMD_INIT, "cannot use", keyfile, "not a private key");
         rc = DSUIT_EXIT_REJECT;
         goto out;
     }
@@ -270,8 +274,9 @@ static int parse_ms(const char *cmd, const char *opt, const char *s,
     char *end;
     unsigned long v = strtoul(s, &end, 10);
     if (*s == '\0' || *end != '\0' || v == 0 || v > 600000) {
-        cli_usage_error(cmd, "'%s' needs milliseconds from 1 to 600000, not "
-                             "'%s'",
+        cli_usage_error(cmd,
+                        "'%s' needs milliseconds from 1 to 600000, not "
+                        "'%s'",
                         opt, s);
         return 0;
     }
@@ -307,6 +312,18 @@ static int node_run(int argc, char **argv)
         case 'h':
             fputs(run_usage, stdout);
             return DSUIT_EXIT_OK;
+        case OPT_PER_IP: {
+            uint64_t v;
+            if (cli_parse_u64(optarg, &v) != 0 || v == 0 ||
+                v > DSUIT_HTTP_DEFAULT_MAX_CONNECTIONS)
+                return cli_usage_error(CMD_RUN,
+                                       "'--http-conns-per-ip' needs a number "
+                                       "from 1 to %u, not '%s'",
+                                       DSUIT_HTTP_DEFAULT_MAX_CONNECTIONS,
+                                       optarg);
+            o.http_per_ip = (unsigned)v;
+            break;
+        }
         case OPT_LOG:
             log = optarg;
             break;

@@ -948,6 +948,7 @@ int dsuit_node_run(const dsuit_node_opts_t *o)
         ho.max_body = (size_t)n->g->policy.chunk_size + 65536;
     ho.stream = node_api_stream;
     ho.timeout_s = 10;
+    ho.per_ip_limit = o->http_per_ip; /* 0: the server's default */
     if (rc == DSUIT_OK)
         rc = dsuit_http_server_start(&ho, node_api_handle, n, &n->http);
     if (rc != DSUIT_OK) {

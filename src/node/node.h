@@ -23,8 +23,9 @@ typedef struct {
     unsigned block_interval_ms;   /* batching window; 0: 100 */
     unsigned block_max_txs;       /* 0: 1000 */
     size_t raft_segment_size;     /* 0: 8 MiB */
-    int no_sync;                  /* tests only: LMDB without fsync */
-    FILE *log;                    /* event log; NULL: stderr */
+    unsigned http_per_ip; /* HTTP connections per client address; 0: 32 */
+    int no_sync;          /* tests only: LMDB without fsync */
+    FILE *log;            /* event log; NULL: stderr */
 } dsuit_node_opts_t;
 
 /**

@@ -86,8 +86,12 @@ for n in a b c d; do
     "$DSUIT" node init --genesis "$GEN" --name $n --key "$KEYS/node-$n.key" \
         --data "$WORK/data-$n" >/dev/null || die "node init $n"
 done
+# Node d takes at most 3 HTTP connections per client address.
 for n in a b c d; do
-    "$DSUIT" node run --data "$WORK/data-$n" --log "$WORK/log-$n.txt" &
+    extra=()
+    [[ $n == d ]] && extra=(--http-conns-per-ip 3)
+    "$DSUIT" node run --data "$WORK/data-$n" --log "$WORK/log-$n.txt" \
+        "${extra[@]}" &
     PIDS+=($!)
 done
 
@@ -330,6 +334,45 @@ test_a_transaction_that_stays_pending_times_out_with_exit_1() {
     [[ $err == *"timed out waiting for"*"still pending"* ]] ||
         fail "stderr: $err" || return 1
     ((t1 - t0 <= 6)) || fail "took $((t1 - t0)) s for a 2 s timeout"
+}
+
+test_node_run_http_conns_per_ip_limits_one_address() {
+    local fds=() fd i url=http://127.0.0.1:${HTTP[3]}/v1/status
+    curl -sf --max-time 5 "$url" >/dev/null || fail "node d does not answer" ||
+        return 1
+    # Three idle connections from 127.0.0.1 take node d's allowance...
+    for i in 1 2 3; do
+        exec {fd}<>"/dev/tcp/127.0.0.1/${HTTP[3]}" || fail "connect $i" ||
+            return 1
+        fds+=("$fd")
+    done
+    sleep 0.2
+    # ... so a fourth is closed at once; node c has the default (32).
+    if curl -sf --max-time 5 "$url" >/dev/null; then
+        fail "node d answered a 4th connection from one address"
+        return 1
+    fi
+    curl -sf --max-time 5 "http://127.0.0.1:${HTTP[2]}/v1/status" >/dev/null ||
+        fail "node c did not answer" || return 1
+    for fd in "${fds[@]}"; do
+        exec {fd}>&-
+    done
+    # Freed: answered again (within 5 s).
+    for ((i = 0; i < 25; i++)); do
+        curl -sf --max-time 1 "$url" >/dev/null && return 0
+        sleep 0.2
+    done
+    fail "node d does not answer after the connections were closed"
+}
+
+test_node_run_refuses_a_bad_http_conns_per_ip() {
+    local v
+    for v in 0 257 -1 x ""; do
+        run node run --data "$WORK/data-a" --http-conns-per-ip "$v"
+        expect_rc 2 || return 1
+        [[ $err == *"'--http-conns-per-ip' needs a number from 1 to 256"* ]] ||
+            fail "message for '$v': $err" || return 1
+    done
 }
 
 run_all_tests
