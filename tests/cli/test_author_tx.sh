@@ -168,7 +168,10 @@ test_tx_id_does_not_change_when_signatures_are_added() {
     id2=$(json_field r2.tx .id)
     [[ $id0 =~ ^[0-9a-f]{64}$ && $id0 == "$id1" && $id1 == "$id2" ]] ||
         fail "ids '$id0' '$id1' '$id2'" || return 1
-    cmp -s r.tx r2.tx && fail "signing changed nothing"
+    if cmp -s r.tx r2.tx; then
+        fail "signing changed nothing"
+        return 1
+    fi
     return 0
 }
 

@@ -393,7 +393,10 @@ test_up_fails_naming_the_node_that_cannot_start_and_stops_the_rest() {
     [[ ! -e E/devnet.pids ]] || fail "devnet.pids left behind" || return 1
     node1=$(pgrep -f "node run --data $WORK/E/node-1 " || true)
     for pid in $node1; do
-        pid_running "$pid" && fail "node-1 ($pid) still runs" && return 1
+        if pid_running "$pid"; then
+            fail "node-1 ($pid) still runs"
+            return 1
+        fi
     done
     return 0
 }
@@ -419,8 +422,10 @@ test_up_in_the_foreground_stops_its_nodes_on_sigterm() {
         pid_running "$FG_PID" || break
         sleep 0.1
     done
-    pid_running "$FG_PID" && fail "up still runs 15 s after SIGTERM" &&
+    if pid_running "$FG_PID"; then
+        fail "up still runs 15 s after SIGTERM"
         return 1
+    fi
     wait "$FG_PID"
     rc=$?
     FG_PID=

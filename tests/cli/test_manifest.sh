@@ -273,7 +273,10 @@ test_verify_rejects_a_flipped_byte_in_the_manifest() {
         cp "$f" x.cbor
         printf '%02x' $(($(xxd -s "$i" -l 1 -p x.cbor | sed 's/^/0x/') ^ 1)) |
             xxd -r -p | dd of=x.cbor bs=1 seek="$i" conv=notrunc 2>/dev/null
-        cmp -s x.cbor "$f" && fail "byte $i not flipped" && return 1
+        if cmp -s x.cbor "$f"; then
+            fail "byte $i not flipped"
+            return 1
+        fi
         run manifest verify --key "$SPEC_PUB" x.cbor
         expect_rc 3 || fail "byte $i" || return 1
         [[ $(line_count "$err") -eq 1 ]] || fail "stderr: $err" || return 1
