@@ -47,7 +47,7 @@ test_keygen_writes_private_0600_and_public_0644() {
     for alg in es256 ed25519; do
         run keygen --alg "$alg" --out "k-$alg"
         expect_rc 0 || return 1
-        [[ -f k-$alg.key && -f k-$alg.pub ]] || fail "$alg: files missing"
+        [[ -f k-$alg.key && -f k-$alg.pub ]] || fail "$alg: files missing" || return 1
         [[ $(file_mode "k-$alg.key") == 600 ]] ||
             fail "$alg: key mode $(file_mode "k-$alg.key")" || return 1
         [[ $(file_mode "k-$alg.pub") == 644 ]] ||
