@@ -372,8 +372,8 @@ static int apply_rotate(dsuit__apply_t *a, const dsuit_tx_t *t,
     {
         int signed_by_old = 0;
         for (size_t i = 0; i < s->n_authors; i++)
-            signed_by_old |= memcmp(s->author_id[i], t->u.rotate.old_id,
-                                    32) == 0;
+            signed_by_old |=
+                memcmp(s->author_id[i], t->u.rotate.old_id, 32) == 0;
         if (!signed_by_old)
             return DSUIT_TXR_BAD_SIGNATURE;
     }
@@ -400,13 +400,13 @@ static int apply_rotate(dsuit__apply_t *a, const dsuit_tx_t *t,
 typedef struct {
     dsuit__apply_t *a;
     dsuit_suit_envelope_t *env;
-    int found;       /* 1 active, 2 inactive (revoked or rotated) */
+    int found; /* 1 active, 2 inactive (revoked or rotated) */
     uint8_t id[32];
     int err;
 } find_author_t;
 
-static int try_author(void *arg, const uint8_t *k, size_t kl,
-                      const uint8_t *v, size_t vl)
+static int try_author(void *arg, const uint8_t *k, size_t kl, const uint8_t *v,
+                      size_t vl)
 {
     find_author_t *f = arg;
     dsuit_author_t au;
@@ -446,8 +446,8 @@ static const uint8_t *param_digest(const dsuit_suit_params_t *p)
     int64_t alg;
     dsuit_bytes_t b;
     if (!(p->set & (1u << DSUIT_SUIT_PARAM_IMAGE_DIGEST)) ||
-        dsuit_suit_digest_decode(p->image_digest.ptr, p->image_digest.len,
-                                      &alg, &b) != DSUIT_OK ||
+        dsuit_suit_digest_decode(p->image_digest.ptr, p->image_digest.len, &alg,
+                                 &b) != DSUIT_OK ||
         alg != DSUIT_SUIT_DIGEST_SHA256 || b.len != 32)
         return NULL;
     return b.ptr;
@@ -518,11 +518,13 @@ typedef struct {
 } publish_ctx_t;
 
 /* Find the registered author whose key authenticates the envelope: the
- * kid fast path first, then every author. Result code or storage error. */
+ * kid fast path first, then every author. Result code or storage error:
+ * no registered key authenticates it is unknown-author, unless a kid named
+ * a registered author (then the signature is what failed: bad-signature). */
 static int find_publisher(dsuit__apply_t *a, publish_ctx_t *pc)
 {
     find_author_t f;
-    int rc;
+    int rc, kid_registered = 0;
 
     memset(&f, 0, sizeof f);
     f.a = a;
@@ -542,9 +544,10 @@ static int find_publisher(dsuit__apply_t *a, publish_ctx_t *pc)
             continue;
         rc = dsuit_store_get(a->txn, DSUIT_TBL_AUTHORS, msg.kid, 32, &rec_v,
                              &rec_len);
-        if (rc == DSUIT_OK)
+        if (rc == DSUIT_OK) {
+            kid_registered = 1;
             try_author(&f, msg.kid, 32, rec_v, rec_len);
-        else if (rc != DSUIT_E_NOTFOUND)
+        } else if (rc != DSUIT_E_NOTFOUND)
             return rc;
         if (f.err != DSUIT_OK)
             return f.err;
@@ -557,7 +560,8 @@ static int find_publisher(dsuit__apply_t *a, publish_ctx_t *pc)
             return rc;
     }
     if (f.found == 0)
-        return DSUIT_TXR_UNKNOWN_AUTHOR;
+        return kid_registered ? DSUIT_TXR_BAD_SIGNATURE
+                              : DSUIT_TXR_UNKNOWN_AUTHOR;
     if (f.found == 2)
         return DSUIT_TXR_REVOKED_AUTHOR;
     memcpy(pc->author_id, f.id, 32);
@@ -590,8 +594,8 @@ static int check_publish(dsuit__apply_t *a, const uint8_t *envelope,
         return DSUIT_TXR_BAD_ENCODING;
     /* Digest and structure first: with no key this fails only at the
      * signature step when everything before it holds. */
-    if (dsuit_suit_authenticate(env, NULL, 0, scratch, sizeof scratch,
-                                NULL) != DSUIT_E_SIGNATURE)
+    if (dsuit_suit_authenticate(env, NULL, 0, scratch, sizeof scratch, NULL) !=
+        DSUIT_E_SIGNATURE)
         return DSUIT_TXR_SUIT_AUTH;
     rc = find_publisher(a, pc);
     if (rc != DSUIT_TXR_OK)
@@ -629,8 +633,7 @@ static int check_publish(dsuit__apply_t *a, const uint8_t *envelope,
                                 env->components[c].len);
         dsuit_sha256_final(&h, pc->latest_key + 32);
     }
-    rc = dsuit_store_get(a->txn, DSUIT_TBL_LATEST, pc->latest_key, 64, &v,
-                         &n);
+    rc = dsuit_store_get(a->txn, DSUIT_TBL_LATEST, pc->latest_key, 64, &v, &n);
     if (rc == DSUIT_OK) {
         uint64_t seq;
         if (pair_seq(v, n, &seq) != DSUIT_OK)
@@ -665,8 +668,7 @@ static int apply_publish(dsuit__apply_t *a, const dsuit_tx_t *t)
     pc = calloc(1, sizeof *pc);
     if (pc == NULL)
         return DSUIT_E_NOMEM;
-    r = check_publish(a, t->u.publish.envelope, t->u.publish.envelope_len,
-                      pc);
+    r = check_publish(a, t->u.publish.envelope, t->u.publish.envelope_len, pc);
     if (r == DSUIT_TXR_OK)
         r = images_match(t, g, &pc->env, pc->p);
     if (r != DSUIT_TXR_OK) {
@@ -719,8 +721,8 @@ static int apply_publish(dsuit__apply_t *a, const dsuit_tx_t *t)
 
         rc = pair_encode(pc->env.seq, pc->digest, pair, &pair_len);
         if (rc == DSUIT_OK)
-            rc = dsuit__state_put(a, DSUIT_TBL_LATEST, pc->latest_key, 64,
-                                  pair, pair_len);
+            rc = dsuit__state_put(a, DSUIT_TBL_LATEST, pc->latest_key, 64, pair,
+                                  pair_len);
         if (rc != DSUIT_OK)
             goto out;
         /* The newest manifest for a vendor and class, whatever component
@@ -767,8 +769,7 @@ out:
 }
 
 int dsuit_ledger_check_publish(dsuit_ledger_t *l, const uint8_t *envelope,
-                               size_t envelope_len,
-                               dsuit_publish_check_t *out)
+                               size_t envelope_len, dsuit_publish_check_t *out)
 {
     dsuit__apply_t a;
     publish_ctx_t *pc;
@@ -797,8 +798,7 @@ int dsuit_ledger_check_publish(dsuit_ledger_t *l, const uint8_t *envelope,
         memcpy(out->vendor, pc->p[0].vendor_id.ptr, 16);
         memcpy(out->class_id, pc->p[0].class_id.ptr, 16);
         out->seq = pc->env.seq;
-        for (size_t c = 0; c < pc->env.n_components && r == DSUIT_TXR_OK;
-             c++) {
+        for (size_t c = 0; c < pc->env.n_components && r == DSUIT_TXR_OK; c++) {
             const uint8_t *d = param_digest(&pc->p[c]);
             int seen = 0;
             if (d == NULL ||
@@ -910,7 +910,8 @@ static int validate_and_apply(dsuit__apply_t *a, const dsuit_tx_t *t)
     } else if (rc != DSUIT_E_NOTFOUND) {
         return rc;
     }
-    if (t->type < DSUIT_TX_REGISTER_AUTHOR || t->type > DSUIT_TX_REGISTER_DEVICE)
+    if (t->type < DSUIT_TX_REGISTER_AUTHOR ||
+        t->type > DSUIT_TX_REGISTER_DEVICE)
         return DSUIT_TXR_UNKNOWN_TYPE;
     rc = check_signatures(a, t, &s);
     if (rc != DSUIT_TXR_OK)

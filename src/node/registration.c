@@ -97,7 +97,8 @@ void node_publish_begin(dsuit_node_t *n, const dsuit_http_request_t *req,
     if (rc != DSUIT_TXR_OK) {
         int status =
             rc == DSUIT_TXR_UNKNOWN_AUTHOR || rc == DSUIT_TXR_REVOKED_AUTHOR ||
-                    rc == DSUIT_TXR_OUT_OF_SCOPE
+                    rc == DSUIT_TXR_OUT_OF_SCOPE ||
+                    rc == DSUIT_TXR_BAD_SIGNATURE
                 ? 403
             : rc == DSUIT_TXR_ROLLBACK || rc == DSUIT_TXR_DUPLICATE ? 409
             : rc == DSUIT_TXR_IMAGE_TOO_LARGE                       ? 413

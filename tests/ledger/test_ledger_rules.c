@@ -418,6 +418,7 @@ typedef struct {
     int corrupt_digest; /* SUIT_Digest is not the manifest's (then signed) */
     int flip_sig;       /* flip a bit of the COSE signature */
     int integrated;     /* add an integrated payload "#img" */
+    const uint8_t *kid; /* 32 bytes put in the COSE header, or NULL */
 } env_t;
 
 static void put_params(dsuit_cbor_enc_t *e, const comp_t *c)
@@ -527,8 +528,8 @@ static size_t env_build(const env_t *s, uint8_t *out, size_t cap)
                                 s->signer->type == DSUIT_KEY_P256 ? -7 : -8,
                                 1,
                                 1,
-                                NULL,
-                                0};
+                                s->kid,
+                                s->kid != NULL ? 32 : 0};
         assert_int_equal(dsuit_cose_create(&co, s->signer, digwrap, n_digwrap,
                                            NULL, 0, scratch, sizeof scratch,
                                            cose, sizeof cose, &n_cose),
@@ -1845,6 +1846,43 @@ publish_with_flipped_envelope_signature_is_unknown_author(void **state)
     assert_int_equal(dsuit_ledger_mlog_size(f->l), 0);
 }
 
+/* The same flipped signature, but the envelope's kid names the registered
+ * author: the ledger can tell that the signature is what failed, so it
+ * answers bad-signature. A kid of an unregistered key still gives
+ * unknown-author, and a good signature with the kid is accepted. */
+static void
+publish_with_kid_of_a_registered_author_and_bad_signature(void **state)
+{
+    fx_t *f = *state;
+    dsuit_key_t p, stranger;
+    uint8_t tx[TXCAP], kid[32], other[32];
+    size_t len;
+    env_t s;
+    gen_key(DSUIT_KEY_P256, &p);
+    gen_key(DSUIT_KEY_P256, &stranger);
+    register_author(f, &p, vendor, NULL, 0);
+    key_id(&p, kid);
+    key_id(&stranger, other);
+
+    s = env_simple(&p, 1, 0x43, 1000);
+    s.kid = kid;
+    s.flip_sig = 1;
+    len = tx_publish_env(f, &s, tx, sizeof tx);
+    expect(f, tx, len, DSUIT_TXR_BAD_SIGNATURE);
+
+    s = env_simple(&stranger, 1, 0x44, 1000);
+    s.kid = other;
+    len = tx_publish_env(f, &s, tx, sizeof tx);
+    expect(f, tx, len, DSUIT_TXR_UNKNOWN_AUTHOR);
+    assert_int_equal(dsuit_ledger_mlog_size(f->l), 0);
+
+    s = env_simple(&p, 1, 0x45, 1000);
+    s.kid = kid;
+    len = tx_publish_env(f, &s, tx, sizeof tx);
+    expect(f, tx, len, DSUIT_TXR_OK);
+    assert_int_equal(dsuit_ledger_mlog_size(f->l), 1);
+}
+
 /* "A publish's envelope carries no integrated payload": the payload is
  * malformed for its type, bad-encoding (it decodes and authenticates, so
  * it is not suit-auth). */
@@ -2771,6 +2809,7 @@ int main(void)
         T(publish_out_of_scope),
         T(publish_suit_auth),
         T(publish_with_flipped_envelope_signature_is_unknown_author),
+        T(publish_with_kid_of_a_registered_author_and_bad_signature),
         T(publish_with_integrated_payload_is_bad_encoding),
         T(publish_bad_encodings),
         T(publish_rollback),

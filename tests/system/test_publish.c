@@ -828,9 +828,9 @@ static void refusals_store_and_commit_nothing(void **state)
              "out-of-scope"},
             {"vendor outside the registration", s_vendor, other.path, 403,
              "out-of-scope"},
-            /* No registered author's key verifies the signature, so the
-             * node cannot tell it from a stranger's (the kid is a hint). */
-            {"signature bit flipped", s_sig, other.path, 403, "unknown-author"},
+            /* The kid names the registered author, whose key does not
+             * verify the signature: bad-signature, not unknown-author. */
+            {"signature bit flipped", s_sig, other.path, 403, "bad-signature"},
             {"manifest bit flipped", s_manifest, other.path, 400, "suit-auth"},
             {"rollback to the same sequence number", s_rollback_eq, other.path,
              409, "rollback"},
