@@ -25,9 +25,9 @@
  *   replay check  the ledger replayed from genesis and compared
  *
  * The demo is a list of steps run in order; a failed step stops the run
- * and the rest are reported as skipped. The distributed demo (several
- * nodes, devices over CoAP/DTLS) comes with the node. Page:
- * docs/cli/dsuit-demo.md.
+ * and the rest are reported as skipped. The same procedure on real nodes
+ * is `dsuit devnet up` plus author, publish and store commands; devices
+ * over CoAP/DTLS come with the device service. Page: docs/cli/dsuit-demo.md.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -969,7 +969,7 @@ int cmd_demo(int argc, char **argv)
     else
         printf("demo passed: %zu of %zu steps in %.2f ms\n", passed, n_steps,
                total);
-    printf("the distributed demo (several nodes, devices over CoAP/DTLS) "
-           "comes with the node\n");
+    printf("on real nodes: 'dsuit devnet up' (see the README); "
+           "devices over CoAP/DTLS are still to come\n");
     return failed ? DSUIT_EXIT_FAIL : DSUIT_EXIT_OK;
 }
