@@ -293,6 +293,11 @@ int node_peer_reachable(dsuit_node_t *n, size_t i, uint64_t now);
 /* ---- helpers shared by the route files ---------------------------------- */
 uint64_t node_now_ms(void);
 
+/* Read or write exactly len bytes of fd at off (pread/pwrite, EINTR
+ * retried). Errors: DSUIT_E_IO (errno set; a short file reads as EIO). */
+int node_read_at(int fd, void *buf, size_t len, uint64_t off);
+int node_write_at(int fd, const void *buf, size_t len, uint64_t off);
+
 /* 1 once the node has begun to stop: handlers that wait or retry give up
  * (any thread). */
 int node_quitting(dsuit_node_t *n);

@@ -270,10 +270,11 @@ out:
 
 /*
  * PUT /v1/uploads/{id}/{i}, streamed (src/net/http/server.h, "Streaming"):
- * the image goes to an unlinked spool file in the node's folder while its
- * size is counted and its SHA-256 computed, so memory stays bounded by one
- * chunk whatever the image size, and a crash leaves nothing behind. Only
- * once size and digest are the manifest's is it cut into chunks and placed.
+ * the image goes to an unlinked spool file in the node's folder while the
+ * chunker (dsuit_chunker_*) counts it and hashes each chunk and the whole
+ * image in one pass, so memory stays bounded by one chunk whatever the
+ * image size, and a crash leaves nothing behind. Only once size and digest
+ * are the manifest's are the chunks read back and placed.
  */
 typedef struct {
     dsuit_http_sink_t base; /* first: what the server holds */
@@ -282,32 +283,29 @@ typedef struct {
     size_t idx;
     int fd;
     uint64_t got, want;
-    dsuit_sha256_ctx_t h;
+    dsuit_chunker_t ck;
+    uint8_t (*chunks)[32]; /* ck's digests; handed to store_image */
+    size_t n_chunks;
     int freed; /* finish submitted the publish and freed u */
 } upload_sink_t;
 
 static int store_image(dsuit_node_t *n, node_upload_t *u, size_t idx, int fd,
-                       uint64_t size, dsuit_http_response_t *r);
+                       uint64_t size, uint8_t (*chunks)[32], size_t n_chunks,
+                       dsuit_http_response_t *r);
 
 static int sink_write(dsuit_http_sink_t *base, const uint8_t *p, size_t len)
 {
     upload_sink_t *k = (upload_sink_t *)base;
     if (len > k->want - k->got)
         return -1; /* longer than the manifest says: stop reading */
-    k->got += len;
-    dsuit_sha256_update(&k->h, p, len);
-    while (len > 0) {
-        ssize_t w = write(k->fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            node_log(k->n, "error", "publish",
-                     "cannot spool an upload reason=\"%s\"", strerror(errno));
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
+    if (dsuit_chunker_update(&k->ck, p, len) != DSUIT_OK)
+        return -1;
+    if (node_write_at(k->fd, p, len, k->got) != DSUIT_OK) {
+        node_log(k->n, "error", "publish",
+                 "cannot spool an upload reason=\"%s\"", strerror(errno));
+        return -1;
     }
+    k->got += len;
     return 0;
 }
 
@@ -315,19 +313,23 @@ static void sink_finish(dsuit_http_sink_t *base, dsuit_http_response_t *r)
 {
     upload_sink_t *k = (upload_sink_t *)base;
     uint8_t digest[32];
-    if (k->got != k->want) {
+    size_t n;
+    if (k->got != k->want ||
+        dsuit_chunker_final(&k->ck, digest, &n) != DSUIT_OK ||
+        n != k->n_chunks) {
         dsuit_http_json_error(r, 400, "image-size",
                               "the image's size is not the manifest's");
         return;
     }
-    dsuit_sha256_final(&k->h, digest);
     if (!dsuit_ct_equal(digest, k->u->check.images[k->idx].digest, 32)) {
         dsuit_http_json_error(r, 400, "image-digest",
                               "the image does not match the manifest's "
                               "digest");
         return;
     }
-    k->freed = store_image(k->n, k->u, k->idx, k->fd, k->got, r);
+    k->freed = store_image(k->n, k->u, k->idx, k->fd, k->got, k->chunks,
+                           k->n_chunks, r);
+    k->chunks = NULL; /* store_image's now */
 }
 
 static void release(dsuit_node_t *n, node_upload_t *u)
@@ -342,6 +344,7 @@ static void sink_close(dsuit_http_sink_t *base)
     upload_sink_t *k = (upload_sink_t *)base;
     if (!k->freed)
         release(k->n, k->u);
+    free(k->chunks);
     close(k->fd);
     free(k);
 }
@@ -411,10 +414,18 @@ dsuit_http_sink_t *node_publish_stream(dsuit_node_t *n, const char *rest,
         return NULL;
     }
     k = calloc(1, sizeof *k);
+    if (k != NULL) {
+        k->want = u->check.images[idx].size;
+        k->n_chunks =
+            (size_t)dsuit_chunk_count(k->want, n->g->policy.chunk_size);
+        k->chunks = malloc(k->n_chunks ? k->n_chunks * 32 : 1);
+    }
     snprintf(spool, sizeof spool, "%s/spool-XXXXXX", n->dir);
-    if (k == NULL || (k->fd = mkstemp(spool)) < 0) {
+    if (k == NULL || k->chunks == NULL || (k->fd = mkstemp(spool)) < 0) {
         node_log(n, "error", "publish", "cannot make a spool file dir=%s",
                  n->dir);
+        if (k != NULL)
+            free(k->chunks);
         free(k);
         release(n, u);
         dsuit_http_json_error(r, 500, "storage",
@@ -428,43 +439,25 @@ dsuit_http_sink_t *node_publish_stream(dsuit_node_t *n, const char *rest,
     k->n = n;
     k->u = u;
     k->idx = idx;
-    k->want = u->check.images[idx].size;
-    dsuit_sha256_init(&k->h);
+    dsuit_chunker_init(&k->ck, n->g->policy.chunk_size, k->chunks, k->n_chunks);
     return &k->base;
 }
 
-/* Read len bytes at off of fd into buf. */
-static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off)
-{
-    while (len > 0) {
-        ssize_t got = pread(fd, buf, len, (off_t)off);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return DSUIT_E_IO;
-        buf += got;
-        len -= (size_t)got;
-        off += (uint64_t)got;
-    }
-    return DSUIT_OK;
-}
-
-/* Cut image idx of upload u (owned by the caller: u->busy; its size and
- * digest checked, its bytes in fd) into chunks, place each on R validators
- * and, when it was the last image, submit the publish and free the upload
- * (the slot may be reused at once). Returns 1 if u was freed. */
+/* Place the chunks of image idx of upload u (owned by the caller: u->busy;
+ * its size and digest checked, its bytes in fd, its chunk digests in
+ * chunks, which this takes over) on R validators each and, when it was the
+ * last image, submit the publish and free the upload (the slot may be
+ * reused at once). Returns 1 if u was freed. */
 static int store_image(dsuit_node_t *n, node_upload_t *u, size_t idx, int fd,
-                       uint64_t size, dsuit_http_response_t *r)
+                       uint64_t size, uint8_t (*chunks)[32], size_t n_chunks,
+                       dsuit_http_response_t *r)
 {
     uint64_t chunk = n->g->policy.chunk_size;
-    uint8_t(*chunks)[32] = NULL, *buf = NULL;
-    size_t n_chunks, min_copies = SIZE_MAX;
+    uint8_t *buf = malloc((size_t)chunk);
+    size_t min_copies = SIZE_MAX;
     int complete = 1, rc;
 
-    n_chunks = (size_t)dsuit_chunk_count(size, chunk);
-    chunks = malloc(n_chunks ? n_chunks * 32 : 1);
-    buf = malloc((size_t)chunk);
-    if (chunks == NULL || buf == NULL) {
+    if (buf == NULL) {
         free(chunks);
         free(buf);
         dsuit_http_json_error(r, 500, "internal", "out of memory");
@@ -474,14 +467,13 @@ static int store_image(dsuit_node_t *n, node_upload_t *u, size_t idx, int fd,
         uint64_t off = c * chunk;
         size_t len = size - off < chunk ? (size_t)(size - off) : (size_t)chunk;
         size_t copies;
-        if (read_at(fd, buf, len, off) != DSUIT_OK) {
+        if (node_read_at(fd, buf, len, off) != DSUIT_OK) {
             free(chunks);
             free(buf);
             dsuit_http_json_error(r, 500, "storage",
                                   "cannot read the spooled upload");
             return 0;
         }
-        dsuit_sha256(buf, len, chunks[c]);
         copies = place_chunk(n, chunks[c], buf, len);
         if (copies < min_copies)
             min_copies = copies;

@@ -44,6 +44,44 @@ uint64_t node_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+int node_read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t got = pread(fd, p, len, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got == 0)
+                errno = EIO;
+            return DSUIT_E_IO;
+        }
+        p += got;
+        len -= (size_t)got;
+        off += (uint64_t)got;
+    }
+    return DSUIT_OK;
+}
+
+int node_write_at(int fd, const void *buf, size_t len, uint64_t off)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t w = pwrite(fd, p, len, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return DSUIT_E_IO;
+        }
+        p += w;
+        len -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return DSUIT_OK;
+}
+
 void node_hex(const uint8_t *p, size_t n, char *out)
 {
     static const char d[] = "0123456789abcdef";
@@ -313,15 +351,10 @@ static int file_sha256(int fd, uint64_t size, uint8_t out[32])
     dsuit_sha256_init(&h);
     while (off < size && rc == DSUIT_OK) {
         size_t want = size - off < HASH_BUF ? (size_t)(size - off) : HASH_BUF;
-        ssize_t got = pread(fd, buf, want, (off_t)off);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            rc = DSUIT_E_IO;
-        else {
-            dsuit_sha256_update(&h, buf, (size_t)got);
-            off += (uint64_t)got;
-        }
+        rc = node_read_at(fd, buf, want, off);
+        if (rc == DSUIT_OK)
+            dsuit_sha256_update(&h, buf, want);
+        off += want;
     }
     free(buf);
     if (rc == DSUIT_OK)
@@ -425,14 +458,7 @@ static void *fetch_worker(void *arg)
              node_chunk_fetch(a->n, a->img->chunks[i], a->img->chunk_size, &c,
                               &cl) == DSUIT_OK &&
              cl == want;
-        for (size_t done = 0; ok && done < cl;) {
-            ssize_t w = pwrite(a->fd, c + done, cl - done, (off_t)(off + done));
-            if (w < 0 && errno == EINTR)
-                continue;
-            ok = w > 0;
-            if (ok)
-                done += (size_t)w;
-        }
+        ok = ok && node_write_at(a->fd, c, cl, off) == DSUIT_OK;
         free(c);
         if (!ok) {
             pthread_mutex_lock(&a->mu);
