@@ -28,6 +28,23 @@
 extern const char *const mref_ct_leaves_hex[8];
 extern const char *const mref_ct_roots_hex[9];
 
+/* The CT reference proofs over those leaves (there written with 1-based
+ * leaf numbers), paths as hex, hashes from the leaf upwards. */
+typedef struct {
+    uint64_t index, size;
+    const char *path_hex;
+} mref_ct_incl_t;
+
+typedef struct {
+    uint64_t size1, size2;
+    const char *path_hex;
+} mref_ct_cons_t;
+
+#define MREF_CT_N_INCLUSION   5
+#define MREF_CT_N_CONSISTENCY 5
+extern const mref_ct_incl_t mref_ct_inclusion[MREF_CT_N_INCLUSION];
+extern const mref_ct_cons_t mref_ct_consistency[MREF_CT_N_CONSISTENCY];
+
 /** MTH(D[0:n]): the tree head of the n leaf hashes lh[0..n). */
 void mref_mth(const uint8_t (*lh)[MREF_H], size_t n, uint8_t out[MREF_H]);
 

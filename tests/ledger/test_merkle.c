@@ -67,47 +67,6 @@ static dsuit_merkle_tree_t *tree_of(const uint8_t (*lh)[H], size_t n)
     return t;
 }
 
-struct ct_proof {
-    uint64_t a, b; /* (index, size) or (size1, size2) */
-    const char *path_hex;
-};
-
-static const struct ct_proof ct_inclusion[] = {
-    {0, 1, ""},
-    {0, 8,
-     "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"
-     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"
-     "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"},
-    {5, 8,
-     "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"
-     "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"
-     "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"},
-    {2, 3, "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"},
-    {1, 5,
-     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
-     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"
-     "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"},
-};
-
-static const struct ct_proof ct_consistency[] = {
-    {1, 1, ""},
-    {1, 8,
-     "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"
-     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"
-     "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"},
-    {6, 8,
-     "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"
-     "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"
-     "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"},
-    {2, 5,
-     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"
-     "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"},
-    {6, 7,
-     "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"
-     "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f"
-     "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"},
-};
-
 static dsuit_merkle_tree_t *ct_tree(void)
 {
     uint8_t lh[8][H], leaf[16];
@@ -141,24 +100,25 @@ static void merkle_tree_proofs_of_ct_leaves_equal_the_ct_paths(void **state)
     (void)state;
     dsuit_merkle_tree_t *t = ct_tree();
     uint8_t want[8 * H], got[8 * H];
-    for (size_t k = 0; k < sizeof ct_inclusion / sizeof ct_inclusion[0]; k++) {
-        size_t wlen = tv_hex(ct_inclusion[k].path_hex, want, sizeof want);
+    for (size_t k = 0; k < MREF_CT_N_INCLUSION; k++) {
+        size_t wlen = tv_hex(mref_ct_inclusion[k].path_hex, want, sizeof want);
         size_t glen = 99;
         assert_int_equal(dsuit_merkle_tree_inclusion_proof(
-                             t, ct_inclusion[k].a, ct_inclusion[k].b, got,
-                             sizeof got, &glen),
+                             t, mref_ct_inclusion[k].index,
+                             mref_ct_inclusion[k].size, got, sizeof got, &glen),
                          DSUIT_OK);
         assert_int_equal(glen, wlen);
         assert_memory_equal(got, want, wlen);
     }
-    for (size_t k = 0; k < sizeof ct_consistency / sizeof ct_consistency[0];
-         k++) {
-        size_t wlen = tv_hex(ct_consistency[k].path_hex, want, sizeof want);
+    for (size_t k = 0; k < MREF_CT_N_CONSISTENCY; k++) {
+        size_t wlen =
+            tv_hex(mref_ct_consistency[k].path_hex, want, sizeof want);
         size_t glen = 99;
-        assert_int_equal(dsuit_merkle_tree_consistency_proof(
-                             t, ct_consistency[k].a, ct_consistency[k].b, got,
-                             sizeof got, &glen),
-                         DSUIT_OK);
+        assert_int_equal(
+            dsuit_merkle_tree_consistency_proof(t, mref_ct_consistency[k].size1,
+                                                mref_ct_consistency[k].size2,
+                                                got, sizeof got, &glen),
+            DSUIT_OK);
         assert_int_equal(glen, wlen);
         assert_memory_equal(got, want, wlen);
     }

@@ -54,53 +54,6 @@ static int setup_big(void **state)
     return 0;
 }
 
-struct ct_incl {
-    uint64_t index, size;
-    const char *path_hex;
-};
-
-/* From the CT reference data (there written with 1-based leaf numbers). */
-static const struct ct_incl ct_inclusion[] = {
-    {0, 1, ""},
-    {0, 8,
-     "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"
-     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"
-     "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"},
-    {5, 8,
-     "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"
-     "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"
-     "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"},
-    {2, 3, "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"},
-    {1, 5,
-     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
-     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"
-     "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"},
-};
-
-struct ct_cons {
-    uint64_t size1, size2;
-    const char *path_hex;
-};
-
-static const struct ct_cons ct_consistency[] = {
-    {1, 1, ""},
-    {1, 8,
-     "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"
-     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"
-     "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"},
-    {6, 8,
-     "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"
-     "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"
-     "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"},
-    {2, 5,
-     "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"
-     "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"},
-    {6, 7,
-     "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"
-     "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f"
-     "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"},
-};
-
 static uint8_t ct_leaf_hash[8][H];
 static uint8_t ct_root[9][H];
 
@@ -281,8 +234,8 @@ static void merkle_verify_inclusion_accepts_ct_reference_paths(void **state)
     (void)state;
     uint8_t path[8 * H];
     load_ct();
-    for (size_t t = 0; t < sizeof ct_inclusion / sizeof ct_inclusion[0]; t++) {
-        const struct ct_incl *v = &ct_inclusion[t];
+    for (size_t t = 0; t < MREF_CT_N_INCLUSION; t++) {
+        const mref_ct_incl_t *v = &mref_ct_inclusion[t];
         size_t len = tv_hex(v->path_hex, path, sizeof path);
         int rc = dsuit_merkle_verify_inclusion(ct_leaf_hash[v->index], v->index,
                                                v->size, len ? path : NULL, len,
@@ -308,8 +261,8 @@ merkle_verify_inclusion_rejects_every_change_to_ct_paths(void **state)
     (void)state;
     uint8_t path[8 * H];
     load_ct();
-    for (size_t t = 0; t < sizeof ct_inclusion / sizeof ct_inclusion[0]; t++) {
-        const struct ct_incl *v = &ct_inclusion[t];
+    for (size_t t = 0; t < MREF_CT_N_INCLUSION; t++) {
+        const mref_ct_incl_t *v = &mref_ct_inclusion[t];
         size_t len = tv_hex(v->path_hex, path, sizeof path);
         tamper_inclusion((const uint8_t(*)[H])ct_leaf_hash,
                          (const uint8_t(*)[H])ct_root, 8, v->index, v->size,
@@ -488,9 +441,8 @@ static void merkle_verify_consistency_accepts_ct_reference_paths(void **state)
     (void)state;
     uint8_t path[8 * H], ref[8 * H];
     load_ct();
-    for (size_t t = 0; t < sizeof ct_consistency / sizeof ct_consistency[0];
-         t++) {
-        const struct ct_cons *v = &ct_consistency[t];
+    for (size_t t = 0; t < MREF_CT_N_CONSISTENCY; t++) {
+        const mref_ct_cons_t *v = &mref_ct_consistency[t];
         size_t len = tv_hex(v->path_hex, path, sizeof path);
         int rc = dsuit_merkle_verify_consistency(
             v->size1, v->size2, ct_root[v->size1], ct_root[v->size2],
@@ -589,7 +541,7 @@ static void merkle_proof_encodes_ct_path_to_known_bytes(void **state)
     (void)state;
     uint8_t path[3 * H], out[256], want[256];
     size_t len = 0;
-    size_t plen = tv_hex(ct_inclusion[2].path_hex, path, sizeof path);
+    size_t plen = tv_hex(mref_ct_inclusion[2].path_hex, path, sizeof path);
     size_t wlen = tv_hex(
         "83 05 08 83"
         "5820 bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"
