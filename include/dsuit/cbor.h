@@ -59,9 +59,9 @@ typedef enum {
 #define DSUIT_CBOR_UNDEFINED 23
 
 /* Decoder flags. */
-#define DSUIT_CBOR_STRICT  0x1u /* reject non-minimal heads */
-#define DSUIT_CBOR_NODUPS  0x2u /* maps must not repeat a key */
-#define DSUIT_CBOR_SORTED  0x4u /* map keys must be in deterministic order */
+#define DSUIT_CBOR_STRICT 0x1u /* reject non-minimal heads */
+#define DSUIT_CBOR_NODUPS 0x2u /* maps must not repeat a key */
+#define DSUIT_CBOR_SORTED 0x4u /* map keys must be in deterministic order */
 
 /*
  * One decoded head. For strings, data/val point at/measure the content; for
@@ -92,7 +92,8 @@ typedef struct {
 
 /**
  * Set up a decoder over buf[0..len).
- * @param[in] buf    input; must outlive the decoder and every pointer it returns
+ * @param[in] buf    input; must outlive the decoder and every pointer it
+ * returns
  * @param[in] flags  DSUIT_CBOR_STRICT and/or DSUIT_CBOR_NODUPS
  * max_depth starts at DSUIT_CBOR_MAX_DEPTH; a caller may lower it.
  */
@@ -139,6 +140,10 @@ int dsuit_cbor_skip(dsuit_cbor_dec_t *d, const uint8_t **out_start,
 
 /** Unsigned integer (major 0). */
 int dsuit_cbor_get_uint(dsuit_cbor_dec_t *d, uint64_t *out);
+/** The unsigned integer want, as a fixed map key or tag-like field is:
+ * DSUIT_E_INVAL for another value (nothing consumed, as for a type
+ * mismatch). */
+int dsuit_cbor_expect_uint(dsuit_cbor_dec_t *d, uint64_t want);
 /** Integer (major 0 or 1) that fits int64_t; else DSUIT_E_RANGE. */
 int dsuit_cbor_get_int(dsuit_cbor_dec_t *d, int64_t *out);
 /** Byte string; *out points into the input. */
@@ -146,8 +151,7 @@ int dsuit_cbor_get_bstr(dsuit_cbor_dec_t *d, const uint8_t **out,
                         size_t *out_len);
 /** Text string; *out points into the input, not NUL-terminated. UTF-8 is
  * not validated here (dsuit_cbor_utf8_valid() does it). */
-int dsuit_cbor_get_tstr(dsuit_cbor_dec_t *d, const char **out,
-                        size_t *out_len);
+int dsuit_cbor_get_tstr(dsuit_cbor_dec_t *d, const char **out, size_t *out_len);
 /** Array head; *out_count elements follow. */
 int dsuit_cbor_get_array(dsuit_cbor_dec_t *d, size_t *out_count);
 /** Map head; *out_count pairs follow. With DSUIT_CBOR_NODUPS (or
@@ -174,8 +178,8 @@ int dsuit_cbor_accept_tag(dsuit_cbor_dec_t *d, uint64_t tag, int *out_found);
  * repeats, consuming nothing. Keys are compared by their encoding, which is
  * exact for minimally encoded input (strict mode). If d->flags has
  * DSUIT_CBOR_SORTED, keys must also ascend bytewise (RFC 8949 §4.2.1).
- * Errors: DSUIT_E_CBOR_DUPKEY; DSUIT_E_CBOR_ORDER; DSUIT_E_LIMIT when count exceeds
- * DSUIT_CBOR_MAX_MAP_CHECK; decode errors of the keys and values.
+ * Errors: DSUIT_E_CBOR_DUPKEY; DSUIT_E_CBOR_ORDER; DSUIT_E_LIMIT when count
+ * exceeds DSUIT_CBOR_MAX_MAP_CHECK; decode errors of the keys and values.
  */
 int dsuit_cbor_map_keys_unique(const dsuit_cbor_dec_t *d, size_t count);
 

@@ -128,8 +128,8 @@ int dsuit_genesis_validate(dsuit_genesis_t *g, const char **out_reason)
         for (size_t j = 0; j < i; j++) {
             if (strcmp(v->name, g->validators[j].name) == 0)
                 return fail(out_reason, "two validators have the same name");
-            if (memcmp(v->key_id, g->validators[j].key_id,
-                       DSUIT_SHA256_LEN) == 0)
+            if (memcmp(v->key_id, g->validators[j].key_id, DSUIT_SHA256_LEN) ==
+                0)
                 return fail(out_reason, "two validators have the same key");
         }
     }
@@ -235,14 +235,6 @@ int dsuit_genesis_encode(dsuit_genesis_t *g, uint8_t *out, size_t out_cap,
 /* Read a map key and insist it is the one expected next: with every key
  * required, in ascending order, this also refuses unknown and missing
  * keys. */
-static int expect_key(dsuit_cbor_dec_t *d, uint64_t want)
-{
-    uint64_t k;
-    if (dsuit_cbor_get_uint(d, &k) != DSUIT_OK || k != want)
-        return DSUIT_E_INVAL;
-    return DSUIT_OK;
-}
-
 static int get_text(dsuit_cbor_dec_t *d, char *out, size_t cap)
 {
     const char *s;
@@ -298,14 +290,14 @@ static int decode_body(dsuit_cbor_dec_t *d, dsuit_genesis_t *g,
     *why = "genesis is not a map of keys 1 to 6";
     if (dsuit_cbor_get_map(d, &n) != DSUIT_OK || n != 6)
         return DSUIT_E_INVAL;
-    if (expect_key(d, G_NAME) || get_text(d, g->chain_name,
-                                          sizeof g->chain_name))
+    if (dsuit_cbor_expect_uint(d, G_NAME) ||
+        get_text(d, g->chain_name, sizeof g->chain_name))
         return DSUIT_E_INVAL;
-    if (expect_key(d, G_TIME) || dsuit_cbor_get_uint(d, &g->time))
+    if (dsuit_cbor_expect_uint(d, G_TIME) || dsuit_cbor_get_uint(d, &g->time))
         return DSUIT_E_INVAL;
 
     *why = "validators are malformed";
-    if (expect_key(d, G_VALIDATORS) || dsuit_cbor_get_array(d, &n))
+    if (dsuit_cbor_expect_uint(d, G_VALIDATORS) || dsuit_cbor_get_array(d, &n))
         return DSUIT_E_INVAL;
     if (n == 0 || n > DSUIT_GENESIS_MAX_VALIDATORS)
         return DSUIT_E_INVAL;
@@ -315,24 +307,26 @@ static int decode_body(dsuit_cbor_dec_t *d, dsuit_genesis_t *g,
         size_t m;
         if (dsuit_cbor_get_map(d, &m) != DSUIT_OK || m != 6)
             return DSUIT_E_INVAL;
-        if (expect_key(d, V_NAME) || get_text(d, v->name, sizeof v->name))
+        if (dsuit_cbor_expect_uint(d, V_NAME) ||
+            get_text(d, v->name, sizeof v->name))
             return DSUIT_E_INVAL;
-        if (expect_key(d, V_KEY))
+        if (dsuit_cbor_expect_uint(d, V_KEY))
             return DSUIT_E_INVAL;
         rc = get_key(d, &v->key, v->key_id);
         if (rc != DSUIT_OK) {
             *why = "a validator key is not a P-256 or Ed25519 COSE_Key";
             return rc;
         }
-        if (expect_key(d, V_HOST) || get_text(d, v->host, sizeof v->host) ||
-            expect_key(d, V_RAFT) || get_port(d, &v->raft_port) ||
-            expect_key(d, V_HTTP) || get_port(d, &v->http_port) ||
-            expect_key(d, V_COAP) || get_port(d, &v->coap_port))
+        if (dsuit_cbor_expect_uint(d, V_HOST) ||
+            get_text(d, v->host, sizeof v->host) ||
+            dsuit_cbor_expect_uint(d, V_RAFT) || get_port(d, &v->raft_port) ||
+            dsuit_cbor_expect_uint(d, V_HTTP) || get_port(d, &v->http_port) ||
+            dsuit_cbor_expect_uint(d, V_COAP) || get_port(d, &v->coap_port))
             return DSUIT_E_INVAL;
     }
 
     *why = "registrars are malformed";
-    if (expect_key(d, G_REGISTRARS) || dsuit_cbor_get_array(d, &n))
+    if (dsuit_cbor_expect_uint(d, G_REGISTRARS) || dsuit_cbor_get_array(d, &n))
         return DSUIT_E_INVAL;
     if (n == 0 || n > DSUIT_GENESIS_MAX_REGISTRARS)
         return DSUIT_E_INVAL;
@@ -345,17 +339,19 @@ static int decode_body(dsuit_cbor_dec_t *d, dsuit_genesis_t *g,
         }
     }
     *why = "threshold or policy is malformed";
-    if (expect_key(d, G_THRESHOLD) || dsuit_cbor_get_uint(d, &g->threshold))
+    if (dsuit_cbor_expect_uint(d, G_THRESHOLD) ||
+        dsuit_cbor_get_uint(d, &g->threshold))
         return DSUIT_E_INVAL;
-    if (expect_key(d, G_POLICY) || dsuit_cbor_get_map(d, &n) || n != 5 ||
-        expect_key(d, P_QUORUM) || dsuit_cbor_get_uint(d, &g->policy.quorum) ||
-        expect_key(d, P_CHUNK) ||
+    if (dsuit_cbor_expect_uint(d, G_POLICY) || dsuit_cbor_get_map(d, &n) ||
+        n != 5 || dsuit_cbor_expect_uint(d, P_QUORUM) ||
+        dsuit_cbor_get_uint(d, &g->policy.quorum) ||
+        dsuit_cbor_expect_uint(d, P_CHUNK) ||
         dsuit_cbor_get_uint(d, &g->policy.chunk_size) ||
-        expect_key(d, P_REPLICAS) ||
+        dsuit_cbor_expect_uint(d, P_REPLICAS) ||
         dsuit_cbor_get_uint(d, &g->policy.replicas) ||
-        expect_key(d, P_MAX_IMAGE) ||
+        dsuit_cbor_expect_uint(d, P_MAX_IMAGE) ||
         dsuit_cbor_get_uint(d, &g->policy.max_image_size) ||
-        expect_key(d, P_HEARTBEAT) ||
+        dsuit_cbor_expect_uint(d, P_HEARTBEAT) ||
         dsuit_cbor_get_uint(d, &g->policy.heartbeat_ms))
         return DSUIT_E_INVAL;
     /* A stored genesis states its quorum; 0 is only a default for
@@ -365,8 +361,8 @@ static int decode_body(dsuit_cbor_dec_t *d, dsuit_genesis_t *g,
     return DSUIT_OK;
 }
 
-int dsuit_genesis_decode(const uint8_t *buf, size_t len,
-                         dsuit_genesis_t **out, const char **out_reason)
+int dsuit_genesis_decode(const uint8_t *buf, size_t len, dsuit_genesis_t **out,
+                         const char **out_reason)
 {
     dsuit_genesis_t *g;
     dsuit_cbor_dec_t d;

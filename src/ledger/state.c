@@ -60,12 +60,6 @@ int dsuit__state_put(dsuit__apply_t *a, dsuit_table_t table, const void *key,
 
 /* ---- records --------------------------------------------------------- */
 
-static int key_is(dsuit_cbor_dec_t *d, uint64_t want)
-{
-    uint64_t k;
-    return dsuit_cbor_get_uint(d, &k) == DSUIT_OK && k == want;
-}
-
 static int fixed(dsuit_cbor_dec_t *d, size_t n, const uint8_t **out)
 {
     size_t len;
@@ -79,11 +73,13 @@ int dsuit_author_decode(const uint8_t *buf, size_t len, dsuit_author_t *out)
     size_t n;
     memset(&a, 0, sizeof a);
     dsuit_cbor_dec_init(&d, buf, len, DSUIT_CBOR_STRICT);
-    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 6 || !key_is(&d, 1) ||
+    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 6 ||
+        dsuit_cbor_expect_uint(&d, 1) ||
         dsuit_cbor_get_bstr(&d, &a.key, &a.key_len) != DSUIT_OK ||
-        !key_is(&d, 2) ||
+        dsuit_cbor_expect_uint(&d, 2) ||
         dsuit_cbor_get_tstr(&d, &a.name, &a.name_len) != DSUIT_OK ||
-        !key_is(&d, 3) || !fixed(&d, 16, &a.vendor) || !key_is(&d, 4) ||
+        dsuit_cbor_expect_uint(&d, 3) || !fixed(&d, 16, &a.vendor) ||
+        dsuit_cbor_expect_uint(&d, 4) ||
         dsuit_cbor_get_array(&d, &a.n_classes) != DSUIT_OK)
         return DSUIT_E_INVAL;
     for (size_t i = 0; i < a.n_classes; i++) {
@@ -93,8 +89,10 @@ int dsuit_author_decode(const uint8_t *buf, size_t len, dsuit_author_t *out)
         if (i == 0)
             a.classes = c;
     }
-    if (!key_is(&d, 5) || dsuit_cbor_get_uint(&d, &a.status) != DSUIT_OK ||
-        !key_is(&d, 6) || dsuit_cbor_get_uint(&d, &a.height) != DSUIT_OK ||
+    if (dsuit_cbor_expect_uint(&d, 5) ||
+        dsuit_cbor_get_uint(&d, &a.status) != DSUIT_OK ||
+        dsuit_cbor_expect_uint(&d, 6) ||
+        dsuit_cbor_get_uint(&d, &a.height) != DSUIT_OK ||
         dsuit_cbor_remaining(&d) != 0)
         return DSUIT_E_INVAL;
     *out = a;
@@ -135,14 +133,19 @@ int dsuit_manifest_rec_decode(const uint8_t *buf, size_t len,
     size_t n;
     memset(&m, 0, sizeof m);
     dsuit_cbor_dec_init(&d, buf, len, DSUIT_CBOR_STRICT);
-    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 8 || !key_is(&d, 1) ||
+    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 8 ||
+        dsuit_cbor_expect_uint(&d, 1) ||
         dsuit_cbor_get_bstr(&d, &m.envelope, &m.envelope_len) != DSUIT_OK ||
-        !key_is(&d, 2) || dsuit_cbor_get_uint(&d, &m.height) != DSUIT_OK ||
-        !key_is(&d, 3) || dsuit_cbor_get_uint(&d, &m.leaf_index) != DSUIT_OK ||
-        !key_is(&d, 4) || !fixed(&d, 16, &m.vendor) || !key_is(&d, 5) ||
-        !fixed(&d, 16, &m.class_id) || !key_is(&d, 6) ||
-        dsuit_cbor_get_uint(&d, &m.seq) != DSUIT_OK || !key_is(&d, 7) ||
-        !fixed(&d, 32, &m.author) || !key_is(&d, 8) ||
+        dsuit_cbor_expect_uint(&d, 2) ||
+        dsuit_cbor_get_uint(&d, &m.height) != DSUIT_OK ||
+        dsuit_cbor_expect_uint(&d, 3) ||
+        dsuit_cbor_get_uint(&d, &m.leaf_index) != DSUIT_OK ||
+        dsuit_cbor_expect_uint(&d, 4) || !fixed(&d, 16, &m.vendor) ||
+        dsuit_cbor_expect_uint(&d, 5) || !fixed(&d, 16, &m.class_id) ||
+        dsuit_cbor_expect_uint(&d, 6) ||
+        dsuit_cbor_get_uint(&d, &m.seq) != DSUIT_OK ||
+        dsuit_cbor_expect_uint(&d, 7) || !fixed(&d, 32, &m.author) ||
+        dsuit_cbor_expect_uint(&d, 8) ||
         dsuit_cbor_skip(&d, &m.images, &m.images_len) != DSUIT_OK ||
         dsuit_cbor_remaining(&d) != 0)
         return DSUIT_E_INVAL;
@@ -157,11 +160,13 @@ int dsuit_device_rec_decode(const uint8_t *buf, size_t len,
     dsuit_cbor_dec_t d;
     size_t n;
     dsuit_cbor_dec_init(&d, buf, len, DSUIT_CBOR_STRICT);
-    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 4 || !key_is(&d, 1) ||
-        !fixed(&d, 16, &r.vendor) || !key_is(&d, 2) ||
-        !fixed(&d, 16, &r.class_id) || !key_is(&d, 3) ||
+    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 4 ||
+        dsuit_cbor_expect_uint(&d, 1) || !fixed(&d, 16, &r.vendor) ||
+        dsuit_cbor_expect_uint(&d, 2) || !fixed(&d, 16, &r.class_id) ||
+        dsuit_cbor_expect_uint(&d, 3) ||
         dsuit_cbor_get_bstr(&d, &r.key, &r.key_len) != DSUIT_OK ||
-        !key_is(&d, 4) || dsuit_cbor_get_uint(&d, &r.height) != DSUIT_OK ||
+        dsuit_cbor_expect_uint(&d, 4) ||
+        dsuit_cbor_get_uint(&d, &r.height) != DSUIT_OK ||
         dsuit_cbor_remaining(&d) != 0)
         return DSUIT_E_INVAL;
     *out = r;

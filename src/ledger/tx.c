@@ -60,12 +60,6 @@ const uint8_t *dsuit_tx_author_class(const dsuit_tx_t *tx, size_t i)
 
 /* ---- decoding -------------------------------------------------------- */
 
-static int key_is(dsuit_cbor_dec_t *d, uint64_t want)
-{
-    uint64_t k;
-    return dsuit_cbor_get_uint(d, &k) == DSUIT_OK && k == want;
-}
-
 /* A byte string of exactly n bytes. */
 static int fixed(dsuit_cbor_dec_t *d, size_t n, const uint8_t **out)
 {
@@ -77,8 +71,8 @@ static int fixed(dsuit_cbor_dec_t *d, size_t n, const uint8_t **out)
 static int cose_key_bytes(dsuit_cbor_dec_t *d, const uint8_t **out,
                           size_t *out_len)
 {
-    return dsuit_cbor_get_bstr(d, out, out_len) == DSUIT_OK &&
-           *out_len > 0 && *out_len <= DSUIT_COSE_KEY_MAX;
+    return dsuit_cbor_get_bstr(d, out, out_len) == DSUIT_OK && *out_len > 0 &&
+           *out_len <= DSUIT_COSE_KEY_MAX;
 }
 
 /* Text of 0..DSUIT_TX_NAME_MAX bytes of valid UTF-8, without NUL. */
@@ -98,17 +92,17 @@ static int decode_author(dsuit_cbor_dec_t *d, dsuit_tx_t *t)
     size_t n;
     if (dsuit_cbor_get_map(d, &n) != DSUIT_OK || (n != 3 && n != 4))
         return DSUIT_E_INVAL;
-    if (!key_is(d, 1) ||
+    if (dsuit_cbor_expect_uint(d, 1) ||
         !cose_key_bytes(d, &t->u.author.key, &t->u.author.key_len) ||
-        !key_is(d, 2) ||
+        dsuit_cbor_expect_uint(d, 2) ||
         !text(d, &t->u.author.name, &t->u.author.name_len, 0) ||
-        !key_is(d, 3) || !fixed(d, 16, &t->u.author.vendor))
+        dsuit_cbor_expect_uint(d, 3) || !fixed(d, 16, &t->u.author.vendor))
         return DSUIT_E_INVAL;
     t->u.author.n_classes = 0;
     if (n == 4) {
         size_t m;
-        if (!key_is(d, 4) || dsuit_cbor_get_array(d, &m) != DSUIT_OK ||
-            m == 0)
+        if (dsuit_cbor_expect_uint(d, 4) ||
+            dsuit_cbor_get_array(d, &m) != DSUIT_OK || m == 0)
             return DSUIT_E_INVAL;
         if (m > DSUIT_TX_MAX_CLASSES)
             return DSUIT_E_LIMIT;
@@ -127,11 +121,14 @@ static int decode_author(dsuit_cbor_dec_t *d, dsuit_tx_t *t)
 static int decode_image(dsuit_cbor_dec_t *d, dsuit_tx_image_t *img)
 {
     size_t n, m;
-    if (dsuit_cbor_get_map(d, &n) != DSUIT_OK || n != 4 || !key_is(d, 1) ||
-        !fixed(d, 32, &img->digest) || !key_is(d, 2) ||
-        dsuit_cbor_get_uint(d, &img->size) != DSUIT_OK || !key_is(d, 3) ||
+    if (dsuit_cbor_get_map(d, &n) != DSUIT_OK || n != 4 ||
+        dsuit_cbor_expect_uint(d, 1) || !fixed(d, 32, &img->digest) ||
+        dsuit_cbor_expect_uint(d, 2) ||
+        dsuit_cbor_get_uint(d, &img->size) != DSUIT_OK ||
+        dsuit_cbor_expect_uint(d, 3) ||
         dsuit_cbor_get_uint(d, &img->chunk_size) != DSUIT_OK ||
-        !key_is(d, 4) || dsuit_cbor_get_array(d, &m) != DSUIT_OK || m == 0)
+        dsuit_cbor_expect_uint(d, 4) ||
+        dsuit_cbor_get_array(d, &m) != DSUIT_OK || m == 0)
         return DSUIT_E_INVAL;
     for (size_t i = 0; i < m; i++) {
         const uint8_t *c;
@@ -152,25 +149,28 @@ static int decode_payload(dsuit_cbor_dec_t *d, dsuit_tx_t *t)
         return decode_author(d, t);
     case DSUIT_TX_REVOKE_AUTHOR:
         if (dsuit_cbor_get_map(d, &n) != DSUIT_OK || n != 2 ||
-            !key_is(d, 1) || !fixed(d, 32, &t->u.revoke.key_id) ||
-            !key_is(d, 2) ||
+            dsuit_cbor_expect_uint(d, 1) ||
+            !fixed(d, 32, &t->u.revoke.key_id) ||
+            dsuit_cbor_expect_uint(d, 2) ||
             !text(d, &t->u.revoke.reason, &t->u.revoke.reason_len, 1))
             return DSUIT_E_INVAL;
         return DSUIT_OK;
     case DSUIT_TX_ROTATE_AUTHOR_KEY:
         if (dsuit_cbor_get_map(d, &n) != DSUIT_OK || n != 2 ||
-            !key_is(d, 1) || !fixed(d, 32, &t->u.rotate.old_id) ||
-            !key_is(d, 2) ||
+            dsuit_cbor_expect_uint(d, 1) ||
+            !fixed(d, 32, &t->u.rotate.old_id) ||
+            dsuit_cbor_expect_uint(d, 2) ||
             !cose_key_bytes(d, &t->u.rotate.key, &t->u.rotate.key_len))
             return DSUIT_E_INVAL;
         return DSUIT_OK;
     case DSUIT_TX_PUBLISH: {
         size_t m;
         if (dsuit_cbor_get_map(d, &n) != DSUIT_OK || n != 2 ||
-            !key_is(d, 1) ||
+            dsuit_cbor_expect_uint(d, 1) ||
             dsuit_cbor_get_bstr(d, &t->u.publish.envelope,
                                 &t->u.publish.envelope_len) != DSUIT_OK ||
-            !key_is(d, 2) || dsuit_cbor_get_array(d, &m) != DSUIT_OK || m == 0)
+            dsuit_cbor_expect_uint(d, 2) ||
+            dsuit_cbor_get_array(d, &m) != DSUIT_OK || m == 0)
             return DSUIT_E_INVAL;
         if (m > DSUIT_TX_MAX_IMAGES)
             return DSUIT_E_LIMIT;
@@ -184,10 +184,13 @@ static int decode_payload(dsuit_cbor_dec_t *d, dsuit_tx_t *t)
     }
     case DSUIT_TX_REGISTER_DEVICE:
         if (dsuit_cbor_get_map(d, &n) != DSUIT_OK || n != 4 ||
-            !key_is(d, 1) || !fixed(d, 16, &t->u.device.device_id) ||
-            !key_is(d, 2) || !fixed(d, 16, &t->u.device.vendor) ||
-            !key_is(d, 3) || !fixed(d, 16, &t->u.device.class_id) ||
-            !key_is(d, 4) ||
+            dsuit_cbor_expect_uint(d, 1) ||
+            !fixed(d, 16, &t->u.device.device_id) ||
+            dsuit_cbor_expect_uint(d, 2) ||
+            !fixed(d, 16, &t->u.device.vendor) ||
+            dsuit_cbor_expect_uint(d, 3) ||
+            !fixed(d, 16, &t->u.device.class_id) ||
+            dsuit_cbor_expect_uint(d, 4) ||
             !cose_key_bytes(d, &t->u.device.key, &t->u.device.key_len))
             return DSUIT_E_INVAL;
         return DSUIT_OK;
@@ -235,10 +238,13 @@ int dsuit_tx_decode(const uint8_t *buf, size_t len, dsuit_tx_t *out)
     if (rc != DSUIT_OK)
         return rc;
     dsuit_cbor_dec_init(&b, t.body, t.body_len, flags);
-    if (dsuit_cbor_get_map(&b, &n) != DSUIT_OK || n != 4 || !key_is(&b, 1) ||
-        dsuit_cbor_get_uint(&b, &t.type) != DSUIT_OK || !key_is(&b, 2) ||
-        !fixed(&b, 32, &t.chain) || !key_is(&b, 3) ||
-        dsuit_cbor_get_uint(&b, &t.nonce) != DSUIT_OK || !key_is(&b, 4))
+    if (dsuit_cbor_get_map(&b, &n) != DSUIT_OK || n != 4 ||
+        dsuit_cbor_expect_uint(&b, 1) ||
+        dsuit_cbor_get_uint(&b, &t.type) != DSUIT_OK ||
+        dsuit_cbor_expect_uint(&b, 2) || !fixed(&b, 32, &t.chain) ||
+        dsuit_cbor_expect_uint(&b, 3) ||
+        dsuit_cbor_get_uint(&b, &t.nonce) != DSUIT_OK ||
+        dsuit_cbor_expect_uint(&b, 4))
         return DSUIT_E_INVAL;
     rc = decode_payload(&b, &t);
     if (rc != DSUIT_OK)
@@ -283,8 +289,8 @@ typedef struct {
     size_t sig_len;
 } out_sig_t;
 
-static int make_sig(const uint8_t id[32], const dsuit_key_t *key,
-                    out_sig_t *o, uint8_t sig[DSUIT_SIG_LEN])
+static int make_sig(const uint8_t id[32], const dsuit_key_t *key, out_sig_t *o,
+                    uint8_t sig[DSUIT_SIG_LEN])
 {
     uint8_t msg[11 + 32];
     int rc;

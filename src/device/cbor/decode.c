@@ -137,8 +137,7 @@ int dsuit_cbor_read(dsuit_cbor_dec_t *d, dsuit_cbor_item_t *out)
     return DSUIT_OK;
 }
 
-static int keys_unique_at(const dsuit_cbor_dec_t *d, size_t pos,
-                          size_t count);
+static int keys_unique_at(const dsuit_cbor_dec_t *d, size_t pos, size_t count);
 
 #define MAP_CHECK_FLAGS (DSUIT_CBOR_NODUPS | DSUIT_CBOR_SORTED)
 
@@ -296,6 +295,21 @@ int dsuit_cbor_get_uint(dsuit_cbor_dec_t *d, uint64_t *out)
     return rc;
 }
 
+int dsuit_cbor_expect_uint(dsuit_cbor_dec_t *d, uint64_t want)
+{
+    dsuit_cbor_item_t it;
+    size_t next;
+    int rc = read_head(d, d->pos, &it, &next);
+    if (rc != DSUIT_OK)
+        return rc;
+    if (it.major != DSUIT_CBOR_UINT)
+        return DSUIT_E_CBOR_TYPE;
+    if (it.val != want)
+        return DSUIT_E_INVAL;
+    d->pos = next;
+    return DSUIT_OK;
+}
+
 int dsuit_cbor_get_int(dsuit_cbor_dec_t *d, int64_t *out)
 {
     dsuit_cbor_item_t it;
@@ -309,8 +323,7 @@ int dsuit_cbor_get_int(dsuit_cbor_dec_t *d, int64_t *out)
         return DSUIT_E_RANGE;
     d->pos = next;
     /* nint encodes -1 - val; val <= INT64_MAX keeps it within int64_t. */
-    *out = it.major == DSUIT_CBOR_UINT ? (int64_t)it.val
-                                       : -1 - (int64_t)it.val;
+    *out = it.major == DSUIT_CBOR_UINT ? (int64_t)it.val : -1 - (int64_t)it.val;
     return DSUIT_OK;
 }
 
@@ -326,8 +339,7 @@ int dsuit_cbor_get_bstr(dsuit_cbor_dec_t *d, const uint8_t **out,
     return rc;
 }
 
-int dsuit_cbor_get_tstr(dsuit_cbor_dec_t *d, const char **out,
-                        size_t *out_len)
+int dsuit_cbor_get_tstr(dsuit_cbor_dec_t *d, const char **out, size_t *out_len)
 {
     dsuit_cbor_item_t it;
     int rc = take(d, DSUIT_CBOR_TSTR, &it);

@@ -55,15 +55,9 @@ int dsuit_cert_vote_verify(const dsuit_key_t *key, const uint8_t chain[32],
                : DSUIT_E_SIGNATURE;
 }
 
-static int key_is(dsuit_cbor_dec_t *d, uint64_t want)
-{
-    uint64_t k;
-    return dsuit_cbor_get_uint(d, &k) == DSUIT_OK && k == want;
-}
-
 /* Read the next [index, sig] entry. */
-static int next_vote(dsuit_cbor_dec_t *d, uint64_t *index,
-                     const uint8_t **sig, size_t *sig_len)
+static int next_vote(dsuit_cbor_dec_t *d, uint64_t *index, const uint8_t **sig,
+                     size_t *sig_len)
 {
     size_t n;
     if (dsuit_cbor_get_array(d, &n) != DSUIT_OK || n != 2 ||
@@ -87,10 +81,12 @@ int dsuit_cert_decode(const uint8_t *buf, size_t len, dsuit_cert_t *out)
     if (rc != DSUIT_OK)
         return rc;
     dsuit_cbor_dec_init(&d, buf, len, flags);
-    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 3 || !key_is(&d, 1) ||
-        dsuit_cbor_get_uint(&d, &c.height) != DSUIT_OK || !key_is(&d, 2) ||
+    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 3 ||
+        dsuit_cbor_expect_uint(&d, 1) ||
+        dsuit_cbor_get_uint(&d, &c.height) != DSUIT_OK ||
+        dsuit_cbor_expect_uint(&d, 2) ||
         dsuit_cbor_get_bstr(&d, &c.block_hash, &hlen) != DSUIT_OK ||
-        hlen != 32 || !key_is(&d, 3) ||
+        hlen != 32 || dsuit_cbor_expect_uint(&d, 3) ||
         dsuit_cbor_get_array(&d, &c.n_sigs) != DSUIT_OK || c.n_sigs == 0)
         return DSUIT_E_INVAL;
     if (c.n_sigs > DSUIT_CERT_MAX_SIGS)
@@ -151,8 +147,7 @@ int dsuit_cert_verify(const dsuit_cert_t *cert, const dsuit_trust_t *trust,
         if (idx >= trust->n_validators)
             return DSUIT_E_INVAL;
         if (dsuit_cert_vote_verify(&trust->validators[idx], trust->chain,
-                                   cert->block_hash, sig,
-                                   sig_len) == DSUIT_OK)
+                                   cert->block_hash, sig, sig_len) == DSUIT_OK)
             valid++;
     }
     if (valid >= trust->quorum)

@@ -53,12 +53,6 @@ int dsuit_block_header_encode(const dsuit_block_header_t *h, uint8_t *out,
     return dsuit_cbor_enc_finish(&e, out_len);
 }
 
-static int key_is(dsuit_cbor_dec_t *d, uint64_t want)
-{
-    uint64_t k;
-    return dsuit_cbor_get_uint(d, &k) == DSUIT_OK && k == want;
-}
-
 /* A bstr of exactly n bytes, pointed at. */
 static int bstr_n(dsuit_cbor_dec_t *d, size_t n, const uint8_t **out)
 {
@@ -89,15 +83,17 @@ int dsuit_block_header_decode(const uint8_t *buf, size_t len,
     if (rc != DSUIT_OK)
         return rc;
     dsuit_cbor_dec_init(&d, buf, len, FLAGS);
-    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 9 || !key_is(&d, 1) ||
-        !hash32(&d, h.chain) || !key_is(&d, 2) ||
-        dsuit_cbor_get_uint(&d, &h.height) || !key_is(&d, 3) ||
-        !hash32(&d, h.prev_hash) || !key_is(&d, 4) ||
-        dsuit_cbor_get_uint(&d, &h.time_ms) || !key_is(&d, 5) ||
-        dsuit_cbor_get_uint(&d, &h.proposer) || !key_is(&d, 6) ||
-        !hash32(&d, h.tx_root) || !key_is(&d, 7) ||
-        dsuit_cbor_get_uint(&d, &h.mlog_size) || !key_is(&d, 8) ||
-        !hash32(&d, h.mlog_root) || !key_is(&d, 9) || !hash32(&d, h.state_root))
+    if (dsuit_cbor_get_map(&d, &n) != DSUIT_OK || n != 9 ||
+        dsuit_cbor_expect_uint(&d, 1) || !hash32(&d, h.chain) ||
+        dsuit_cbor_expect_uint(&d, 2) || dsuit_cbor_get_uint(&d, &h.height) ||
+        dsuit_cbor_expect_uint(&d, 3) || !hash32(&d, h.prev_hash) ||
+        dsuit_cbor_expect_uint(&d, 4) || dsuit_cbor_get_uint(&d, &h.time_ms) ||
+        dsuit_cbor_expect_uint(&d, 5) || dsuit_cbor_get_uint(&d, &h.proposer) ||
+        dsuit_cbor_expect_uint(&d, 6) || !hash32(&d, h.tx_root) ||
+        dsuit_cbor_expect_uint(&d, 7) ||
+        dsuit_cbor_get_uint(&d, &h.mlog_size) ||
+        dsuit_cbor_expect_uint(&d, 8) || !hash32(&d, h.mlog_root) ||
+        dsuit_cbor_expect_uint(&d, 9) || !hash32(&d, h.state_root))
         return DSUIT_E_INVAL;
     *out = h;
     return DSUIT_OK;

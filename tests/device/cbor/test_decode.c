@@ -222,6 +222,26 @@ static void cbor_getter_type_mismatch_consumes_nothing(void **state)
     assert_int_equal(d.pos, 0);
 }
 
+static void cbor_expect_uint_consumes_only_the_wanted_value(void **state)
+{
+    (void)state;
+    /* 5, "a", 24 (one-byte head), then 1000 cut short. */
+    const uint8_t buf[] = {0x05, 0x61, 0x61, 0x18, 0x18, 0x19, 0x03};
+    dsuit_cbor_dec_t d;
+    dsuit_cbor_dec_init(&d, buf, sizeof buf, DSUIT_CBOR_STRICT);
+    assert_int_equal(dsuit_cbor_expect_uint(&d, 6), DSUIT_E_INVAL);
+    assert_int_equal(d.pos, 0);
+    assert_int_equal(dsuit_cbor_expect_uint(&d, 5), DSUIT_OK);
+    assert_int_equal(d.pos, 1);
+    assert_int_equal(dsuit_cbor_expect_uint(&d, 5), DSUIT_E_CBOR_TYPE);
+    assert_int_equal(d.pos, 1);
+    d.pos = 3;
+    assert_int_equal(dsuit_cbor_expect_uint(&d, 24), DSUIT_OK);
+    assert_int_equal(d.pos, 5);
+    assert_int_equal(dsuit_cbor_expect_uint(&d, 1000), DSUIT_E_TRUNCATED);
+    assert_int_equal(d.pos, 5);
+}
+
 static void cbor_skip_returns_the_span_of_a_whole_item(void **state)
 {
     (void)state;
@@ -463,6 +483,7 @@ int main(void)
         cmocka_unit_test(cbor_check_accepts_every_appendix_a_example),
         cmocka_unit_test(cbor_get_int_decodes_appendix_a_integers),
         cmocka_unit_test(cbor_get_uint_reads_the_largest_uint64),
+        cmocka_unit_test(cbor_expect_uint_consumes_only_the_wanted_value),
         cmocka_unit_test(cbor_get_int_rejects_values_outside_int64),
         cmocka_unit_test(cbor_getters_walk_a_nested_structure_zero_copy),
         cmocka_unit_test(cbor_simple_getters_read_bool_and_null),
