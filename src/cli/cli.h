@@ -46,6 +46,7 @@
  */
 int cmd_author(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_device(int argc, char **argv);
 int cmd_devnet(int argc, char **argv);
 int cmd_genesis(int argc, char **argv);
 int cmd_key(int argc, char **argv);

@@ -22,6 +22,7 @@
 #include "cli/cli_tx.h"
 #include "dsuit/block.h"
 #include "dsuit/cert.h"
+#include "dsuit/cose.h"
 #include "dsuit/error.h"
 #include "dsuit/tx.h"
 #include "net/http/client.h"
@@ -595,3 +596,127 @@ int cli_tx_submit(const char *cmd, const char *node_url, const uint8_t *tx,
         printf("certified by %zu of %zu validators\n", valid, g->n_validators);
     return DSUIT_EXIT_OK;
 }
+
+/* ---- jobs: sign, then write and/or submit ----------------------------- */
+
+/* Registrar keys: private, registrars of g, each once. keys has room for
+ * DSUIT_TX_MAX_SIGS. Wiped by the caller. */
+int cli_tx_load_registrars(const cli_tx_job_t *j, const dsuit_genesis_t *g,
+                           dsuit_key_t *keys)
+{
+    uint8_t ids[DSUIT_TX_MAX_SIGS][DSUIT_SHA256_LEN];
+    for (size_t i = 0; i < j->n_registrar_keys; i++) {
+        const char *path = j->registrar_keys[i];
+        int rc = cli_tx_load_signing_key(j->cmd, path, &keys[i]);
+        if (rc != DSUIT_EXIT_OK)
+            return rc;
+        if (dsuit_cose_key_id(&keys[i], ids[i]) != DSUIT_OK) {
+            cli_error_subject(j->cmd, "cannot use key", path,
+                              "cannot compute its key id");
+            return DSUIT_EXIT_FAIL;
+        }
+        if (dsuit_genesis_registrar_index(g, ids[i]) < 0) {
+            cli_error_subject(j->cmd, "cannot sign with", path,
+                              "not a registrar of this chain");
+            return DSUIT_EXIT_REJECT;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (memcmp(ids[i], ids[k], DSUIT_SHA256_LEN) == 0) {
+                char reason[600];
+                snprintf(reason, sizeof reason,
+                         "the same key as '%.512s' (each registrar signs "
+                         "once)",
+                         j->registrar_keys[k]);
+                cli_error_subject(j->cmd, "cannot sign with", path, reason);
+                return DSUIT_EXIT_REJECT;
+            }
+        }
+    }
+    return DSUIT_EXIT_OK;
+}
+
+/* Check the registrar options against the threshold: submitting with too
+ * few signatures can only end as below-threshold. */
+int cli_tx_check_registrar_count(const cli_tx_job_t *j,
+                                 const dsuit_genesis_t *g)
+{
+    if (j->n_registrar_keys == 0)
+        return cli_usage_error(j->cmd, "missing option '--registrar-key'");
+    if (j->node != NULL && j->n_registrar_keys < g->threshold)
+        return cli_usage_error(j->cmd,
+                               "the chain needs %" PRIu64
+                               " registrar signatures and %zu "
+                               "'--registrar-key' were given: write the "
+                               "transaction with '-o', add signatures with "
+                               "'dsuit tx sign' and send it with 'dsuit tx "
+                               "submit'",
+                               g->threshold, j->n_registrar_keys);
+    return DSUIT_EXIT_OK;
+}
+
+int cli_tx_pick_nonce(const cli_tx_job_t *j, uint64_t *out)
+{
+    uint8_t r[8];
+    uint64_t v = 0;
+    if (j->have_nonce) {
+        *out = j->nonce;
+        return DSUIT_EXIT_OK;
+    }
+    if (dsuit_random(r, sizeof r) != DSUIT_OK) {
+        cli_error(j->cmd, "cannot draw a random nonce");
+        return DSUIT_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < sizeof r; i++)
+        v = v << 8 | r[i];
+    *out = v;
+    return DSUIT_EXIT_OK;
+}
+
+/* Sign the body, write it (-o) and/or submit it (--node); build_err is
+ * what building the body returned, reported here if it failed. */
+int cli_tx_finish(const cli_tx_job_t *j, const dsuit_genesis_t *g,
+                  int build_err, const uint8_t *body, size_t body_len,
+                  const dsuit_key_t *signers, size_t n_signers)
+{
+    uint8_t tx[CLI_TX_JOB_TX_MAX];
+    size_t tx_len = 0;
+    dsuit_tx_t t;
+    char hex[2 * DSUIT_SHA256_LEN + 1];
+    int err, rc;
+
+    if (build_err != DSUIT_OK) {
+        cli_error(j->cmd, "cannot build the transaction: %s",
+                  dsuit_strerror(build_err));
+        return cli_exit_for_err(build_err);
+    }
+
+    err = dsuit_tx_assemble(body, body_len, signers, n_signers, tx, sizeof tx,
+                            &tx_len);
+    if (err != DSUIT_OK) {
+        cli_error(j->cmd, "cannot sign the transaction: %s",
+                  dsuit_strerror(err));
+        return cli_exit_for_err(err);
+    }
+    /* What was built must decode as every node will decode it. */
+    err = dsuit_tx_decode(tx, tx_len, &t);
+    if (err != DSUIT_OK) {
+        cli_error(j->cmd, "built a transaction that does not decode: %s",
+                  dsuit_strerror(err));
+        return DSUIT_EXIT_FAIL;
+    }
+    if (j->out != NULL) {
+        rc = cli_write_file_atomic(j->cmd, j->out, tx, tx_len, 0644, 1);
+        if (rc != DSUIT_EXIT_OK)
+            return rc;
+    }
+    if (j->node == NULL) {
+        cli_hex_encode(t.id, 32, hex, sizeof hex);
+        printf("id: %s\n", hex);
+        printf("signatures: %zu of %" PRIu64 " needed\n", t.n_sigs,
+               t.type == DSUIT_TX_ROTATE_AUTHOR_KEY ? 1 : g->threshold);
+        return DSUIT_EXIT_OK;
+    }
+    return cli_tx_submit(j->cmd, j->node, tx, tx_len, g, CLI_TX_WAIT_CERTIFIED,
+                         j->timeout);
+}
+

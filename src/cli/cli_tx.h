@@ -18,6 +18,7 @@
 
 #include "dsuit/crypto.h"
 #include "dsuit/genesis.h"
+#include "dsuit/tx.h"
 
 /* Largest transaction file read: the node's request body limit. */
 #define CLI_TX_FILE_MAX (16u * 1024 * 1024)
@@ -108,5 +109,48 @@ int cli_tx_check_url(const char *url);
 int cli_tx_submit(const char *cmd, const char *node_url, const uint8_t *tx,
                   size_t tx_len, const dsuit_genesis_t *g, cli_tx_wait_t wait,
                   double timeout_s);
+
+/* ---- jobs: what the transaction commands (author, device register) were
+ * asked to do with the transaction they build ---------------------------- */
+
+/* Largest transaction a job signs: a body of at most 1 KiB and 16
+ * signatures of about 110 bytes each. */
+#define CLI_TX_JOB_BODY_MAX 1024
+#define CLI_TX_JOB_TX_MAX   (CLI_TX_JOB_BODY_MAX + DSUIT_TX_MAX_SIGS * 128)
+
+typedef struct {
+    const char *cmd;
+    const char *node, *out;      /* submit to / write to (either or both) */
+    const char **registrar_keys; /* paths */
+    size_t n_registrar_keys;
+    int have_nonce;
+    uint64_t nonce;
+    double timeout; /* seconds, with node */
+} cli_tx_job_t;
+
+/** Load the registrar keys: private keys of registrars of g, each once.
+ * keys has room for DSUIT_TX_MAX_SIGS; the caller wipes them.
+ * @return DSUIT_EXIT_OK, _FAIL or _REJECT (not a registrar, a key twice) */
+int cli_tx_load_registrars(const cli_tx_job_t *j, const dsuit_genesis_t *g,
+                           dsuit_key_t *keys);
+
+/** Usage errors: no registrar key; with a node, fewer than the threshold
+ * (that can only end as below-threshold). @return _OK or _USAGE */
+int cli_tx_check_registrar_count(const cli_tx_job_t *j,
+                                 const dsuit_genesis_t *g);
+
+/** The job's nonce, or 64 random bits. @return _OK or _FAIL */
+int cli_tx_pick_nonce(const cli_tx_job_t *j, uint64_t *out);
+
+/**
+ * Sign the body with signers, check that it decodes, then write it (out)
+ * and/or submit it (node) and wait for its certificate. build_err is what
+ * building the body returned, reported here if it failed. Without a node
+ * it prints "id:" and "signatures: K of N needed".
+ * @return a DSUIT_EXIT_* code
+ */
+int cli_tx_finish(const cli_tx_job_t *j, const dsuit_genesis_t *g,
+                  int build_err, const uint8_t *body, size_t body_len,
+                  const dsuit_key_t *signers, size_t n_signers);
 
 #endif /* DSUIT_CLI_TX_H */

@@ -50,9 +50,7 @@
 
 /* A register-author body: a COSE_Key (at most 96 bytes), a name of 128
  * bytes, 17 UUIDs and heads; revoke and rotate are smaller. */
-#define BODY_MAX 1024
-/* The body plus 16 signatures of about 110 bytes each. */
-#define TX_MAX (BODY_MAX + DSUIT_TX_MAX_SIGS * 128)
+#define BODY_MAX CLI_TX_JOB_BODY_MAX
 
 static const char usage[] =
     "usage: dsuit author register (--node URL | -o TX) --genesis G\n"
@@ -334,125 +332,49 @@ static int hex_parse(const char *s, uint8_t *out, size_t n)
     return 0;
 }
 
-/* Registrar keys: private, registrars of g, each once. keys has room for
- * DSUIT_TX_MAX_SIGS. Wiped by the caller. */
+/* The transaction job of an author verb (cli_tx.h). */
+static cli_tx_job_t job_of(const author_opts_t *o)
+{
+    cli_tx_job_t j;
+    memset(&j, 0, sizeof j);
+    j.cmd = o->cmd;
+    j.node = o->node;
+    j.out = o->out;
+    j.registrar_keys = o->registrar_keys;
+    j.n_registrar_keys = o->n_registrar_keys;
+    j.have_nonce = o->have_nonce;
+    j.nonce = o->nonce;
+    j.timeout = o->timeout;
+    return j;
+}
+
 static int load_registrars(const author_opts_t *o, const dsuit_genesis_t *g,
                            dsuit_key_t *keys)
 {
-    uint8_t ids[DSUIT_TX_MAX_SIGS][DSUIT_SHA256_LEN];
-    for (size_t i = 0; i < o->n_registrar_keys; i++) {
-        const char *path = o->registrar_keys[i];
-        int rc = cli_tx_load_signing_key(o->cmd, path, &keys[i]);
-        if (rc != DSUIT_EXIT_OK)
-            return rc;
-        if (dsuit_cose_key_id(&keys[i], ids[i]) != DSUIT_OK) {
-            cli_error_subject(o->cmd, "cannot use key", path,
-                              "cannot compute its key id");
-            return DSUIT_EXIT_FAIL;
-        }
-        if (dsuit_genesis_registrar_index(g, ids[i]) < 0) {
-            cli_error_subject(o->cmd, "cannot sign with", path,
-                              "not a registrar of this chain");
-            return DSUIT_EXIT_REJECT;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (memcmp(ids[i], ids[j], DSUIT_SHA256_LEN) == 0) {
-                char reason[600];
-                snprintf(reason, sizeof reason,
-                         "the same key as '%.512s' (each registrar signs "
-                         "once)",
-                         o->registrar_keys[j]);
-                cli_error_subject(o->cmd, "cannot sign with", path, reason);
-                return DSUIT_EXIT_REJECT;
-            }
-        }
-    }
-    return DSUIT_EXIT_OK;
+    cli_tx_job_t j = job_of(o);
+    return cli_tx_load_registrars(&j, g, keys);
 }
 
-/* Check the registrar options against the threshold: submitting with too
- * few signatures can only end as below-threshold. */
 static int check_registrar_count(const author_opts_t *o,
                                  const dsuit_genesis_t *g)
 {
-    if (o->n_registrar_keys == 0)
-        return cli_usage_error(o->cmd, "missing option '--registrar-key'");
-    if (o->node != NULL && o->n_registrar_keys < g->threshold)
-        return cli_usage_error(o->cmd,
-                               "the chain needs %" PRIu64
-                               " registrar signatures and %zu "
-                               "'--registrar-key' were given: write the "
-                               "transaction with '-o', add signatures with "
-                               "'dsuit tx sign' and send it with 'dsuit tx "
-                               "submit'",
-                               g->threshold, o->n_registrar_keys);
-    return DSUIT_EXIT_OK;
+    cli_tx_job_t j = job_of(o);
+    return cli_tx_check_registrar_count(&j, g);
 }
 
 static int pick_nonce(const author_opts_t *o, uint64_t *out)
 {
-    uint8_t r[8];
-    uint64_t v = 0;
-    if (o->have_nonce) {
-        *out = o->nonce;
-        return DSUIT_EXIT_OK;
-    }
-    if (dsuit_random(r, sizeof r) != DSUIT_OK) {
-        cli_error(o->cmd, "cannot draw a random nonce");
-        return DSUIT_EXIT_FAIL;
-    }
-    for (size_t i = 0; i < sizeof r; i++)
-        v = v << 8 | r[i];
-    *out = v;
-    return DSUIT_EXIT_OK;
+    cli_tx_job_t j = job_of(o);
+    return cli_tx_pick_nonce(&j, out);
 }
 
-/* Sign the body, write it (-o) and/or submit it (--node); build_err is
- * what building the body returned, reported here if it failed. */
 static int finish(const author_opts_t *o, const dsuit_genesis_t *g,
                   int build_err, const uint8_t *body, size_t body_len,
                   const dsuit_key_t *signers, size_t n_signers)
 {
-    uint8_t tx[TX_MAX];
-    size_t tx_len = 0;
-    dsuit_tx_t t;
-    char hex[2 * DSUIT_SHA256_LEN + 1];
-    int err, rc;
-
-    if (build_err != DSUIT_OK) {
-        cli_error(o->cmd, "cannot build the transaction: %s",
-                  dsuit_strerror(build_err));
-        return cli_exit_for_err(build_err);
-    }
-
-    err = dsuit_tx_assemble(body, body_len, signers, n_signers, tx, sizeof tx,
-                            &tx_len);
-    if (err != DSUIT_OK) {
-        cli_error(o->cmd, "cannot sign the transaction: %s",
-                  dsuit_strerror(err));
-        return cli_exit_for_err(err);
-    }
-    /* What was built must decode as every node will decode it. */
-    err = dsuit_tx_decode(tx, tx_len, &t);
-    if (err != DSUIT_OK) {
-        cli_error(o->cmd, "built a transaction that does not decode: %s",
-                  dsuit_strerror(err));
-        return DSUIT_EXIT_FAIL;
-    }
-    if (o->out != NULL) {
-        rc = cli_write_file_atomic(o->cmd, o->out, tx, tx_len, 0644, 1);
-        if (rc != DSUIT_EXIT_OK)
-            return rc;
-    }
-    if (o->node == NULL) {
-        cli_hex_encode(t.id, 32, hex, sizeof hex);
-        printf("id: %s\n", hex);
-        printf("signatures: %zu of %" PRIu64 " needed\n", t.n_sigs,
-               t.type == DSUIT_TX_ROTATE_AUTHOR_KEY ? 1 : g->threshold);
-        return DSUIT_EXIT_OK;
-    }
-    return cli_tx_submit(o->cmd, o->node, tx, tx_len, g, CLI_TX_WAIT_CERTIFIED,
-                         o->timeout);
+    cli_tx_job_t j = job_of(o);
+    return cli_tx_finish(&j, g, build_err, body, body_len, signers,
+                         n_signers);
 }
 
 /* ---- verbs -------------------------------------------------------------- */

@@ -6,6 +6,7 @@
  *   dsuit node init --genesis G --name N --key K.key --data DIR [--force]
  *   dsuit node run --data DIR [--log FILE] [--block-interval-ms MS]
  *                  [--election-timeout-ms MS] [--http-conns-per-ip N]
+ *                  [--coap-plain-port PORT]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -56,14 +57,20 @@ static const char init_usage[] =
 static const char run_usage[] =
     "usage: dsuit node run --data DIR [--log FILE] [--block-interval-ms MS]\n"
     "                      [--election-timeout-ms MS] [--http-conns-per-ip N]\n"
+    "                      [--coap-plain-port PORT]\n"
     "\n"
     "Run the node on DIR (made by 'dsuit node init') until SIGTERM or\n"
     "SIGINT: consensus on the validators' Raft ports, the HTTP API on this\n"
-    "validator's HTTP port. One event per line on stderr (or FILE). A\n"
-    "second node on the same DIR is refused.\n"
+    "validator's HTTP port, the device service (CoAP over DTLS, pre-shared\n"
+    "or raw public keys) on its CoAP port. Pre-shared keys are read from\n"
+    "DIR/device-keys ('dsuit device provision'), again whenever it changes.\n"
+    "One event per line on stderr (or FILE). A second node on the same DIR\n"
+    "is refused.\n"
     "\n"
     "options:\n"
     "  --block-interval-ms MS     batching window of the leader (100)\n"
+    "  --coap-plain-port PORT     also serve devices on plain, unauthenticated\n"
+    "                             CoAP on this UDP port (off by default)\n"
     "  --data DIR                 the node's data folder\n"
     "  --election-timeout-ms MS   consensus election timeout (1000)\n"
     "  --help, -h                 show this help\n"
@@ -73,6 +80,7 @@ static const char run_usage[] =
 
 enum {
     OPT_BLOCK_INTERVAL = 256,
+    OPT_COAP_PLAIN,
     OPT_DATA,
     OPT_ELECTION,
     OPT_FORCE,
@@ -97,6 +105,7 @@ static const struct option init_longopts[] = {
 /* Sorted by name. */
 static const struct option run_longopts[] = {
     {"block-interval-ms", required_argument, NULL, OPT_BLOCK_INTERVAL},
+    {"coap-plain-port", required_argument, NULL, OPT_COAP_PLAIN},
     {"data", required_argument, NULL, OPT_DATA},
     {"election-timeout-ms", required_argument, NULL, OPT_ELECTION},
     {"help", no_argument, NULL, 'h'},
@@ -304,6 +313,16 @@ static int node_run(int argc, char **argv)
         case OPT_DATA:
             o.data_dir = optarg;
             break;
+        case OPT_COAP_PLAIN: {
+            uint64_t v;
+            if (cli_parse_u64(optarg, &v) != 0 || v == 0 || v > 65535)
+                return cli_usage_error(CMD_RUN,
+                                       "'--coap-plain-port' needs a port "
+                                       "from 1 to 65535, not '%s'",
+                                       optarg);
+            o.coap_plain_port = (uint16_t)v;
+            break;
+        }
         case OPT_ELECTION:
             if (!parse_ms(CMD_RUN, "--election-timeout-ms", optarg,
                           &o.election_timeout_ms))

@@ -37,6 +37,8 @@ static const struct cli_command commands[] = {
     {"devnet", cmd_devnet, "run a local test network of validator nodes"},
     {"ledger", cmd_ledger, "verify a ledger folder or show its contents"},
     {"store", cmd_store, "show what a node's chunk store holds"},
+    {"device", cmd_device,
+     "provision and register devices; run the reference device"},
     {"demo", cmd_demo, "sign and verify a firmware image, with timings"},
 };
 

@@ -11,6 +11,7 @@
  *   GET  /v1/manifests/latest?vendor=&class=  the newest certified envelope
  *   GET  /v1/proof/{manifest digest}          LedgerProof (CBOR)
  *   GET  /v1/evidence               JSON: validators that signed two blocks
+ *   GET  /v1/devices                JSON: devices that reported here
  *   GET  /metrics                   Prometheus text format
  *   POST /internal/v1/tx            a follower forwarding to the leader
  *   POST /internal/v1/votes         a validator's vote on a block
@@ -39,7 +40,7 @@
 #define PEER_SKEW_MS 30000
 
 /* UUID text (8-4-4-4-12) or 32 hex digits. */
-static int parse_uuid(const char *s, uint8_t out[16])
+int node_uuid_parse(const char *s, uint8_t out[16])
 {
     char h[33];
     size_t k = 0;
@@ -54,7 +55,7 @@ static int parse_uuid(const char *s, uint8_t out[16])
     return *s == '\0' && node_unhex(h, out, 16);
 }
 
-static void uuid_text(const uint8_t u[16], char out[37])
+void node_uuid_text(const uint8_t u[16], char out[37])
 {
     char h[33];
     node_hex(u, 16, h);
@@ -410,10 +411,10 @@ static int visit_author(void *arg, const uint8_t *k, size_t kl,
         return 0;
     }
     node_hex(k, 32, id);
-    uuid_text(a.vendor, vendor);
+    node_uuid_text(a.vendor, vendor);
     for (size_t i = 0; i < a.n_classes; i++) {
         char c[37];
-        uuid_text(a.classes + i * 17, c);
+        node_uuid_text(a.classes + i * 17, c);
         json_array_append_new(classes, json_string(c));
     }
     json_array_append_new(list,
@@ -460,8 +461,8 @@ static int visit_manifest(void *arg, const uint8_t *k, size_t kl,
         (f->have_class && memcmp(m.class_id, f->klass, 16) != 0))
         return 0;
     node_hex(k, 32, digest);
-    uuid_text(m.vendor, vendor);
-    uuid_text(m.class_id, klass);
+    node_uuid_text(m.vendor, vendor);
+    node_uuid_text(m.class_id, klass);
     node_hex(m.author, 32, author);
     json_array_append_new(
         f->list,
@@ -480,7 +481,7 @@ static int vendor_class(const dsuit_http_request_t *req,
     const char *c = dsuit_http_query(req, "class");
     f->have_vendor = v != NULL;
     f->have_class = c != NULL;
-    if ((v && !parse_uuid(v, f->vendor)) || (c && !parse_uuid(c, f->klass))) {
+    if ((v && !node_uuid_parse(v, f->vendor)) || (c && !node_uuid_parse(c, f->klass))) {
         dsuit_http_json_error(r, 400, "bad-request",
                               "vendor and class are UUIDs");
         return 0;
@@ -571,7 +572,7 @@ static void get_latest(dsuit_node_t *n, const dsuit_http_request_t *req,
 
 /* LedgerProof = [header bstr, cert, leaf bstr, [index, size, [* hash]]]
  * for the newest certified block whose log holds the leaf. */
-static void get_proof(dsuit_node_t *n, const char *dhex,
+void node_proof_get(dsuit_node_t *n, const char *dhex,
                       dsuit_http_response_t *r)
 {
     uint8_t digest[32], key[8], *rec = NULL, *leaf = NULL, *cert = NULL,
@@ -849,7 +850,7 @@ void node_api_handle(void *arg, const dsuit_http_request_t *req,
     } else if (strncmp(p, "/v1/proof/", 10) == 0) {
         if (!get)
             goto method;
-        get_proof(n, p + 10, r);
+        node_proof_get(n, p + 10, r);
     } else if (strcmp(p, "/v1/publish") == 0) {
         if (!post)
             goto method;
@@ -858,6 +859,10 @@ void node_api_handle(void *arg, const dsuit_http_request_t *req,
         if (!get)
             goto method;
         node_image_get(n, p + 11, req, r);
+    } else if (strcmp(p, "/v1/devices") == 0) {
+        if (!get)
+            goto method;
+        node_devices_list(n, r);
     } else if (strcmp(p, "/v1/store") == 0) {
         if (!get)
             goto method;

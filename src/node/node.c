@@ -230,6 +230,7 @@ static void store_cert(dsuit_node_t *n, node_slot_t *s)
     pthread_mutex_lock(&n->mu);
     n->st.certified = n->certified_height;
     pthread_mutex_unlock(&n->mu);
+    node_devices_certified(n);
 }
 
 /* Record a verified vote; keep evidence of equivocation. */
@@ -741,6 +742,7 @@ static void on_signal(uv_signal_t *s, int signum)
     pthread_mutex_unlock(&n->mu);
     dsuit_http_server_stop(n->http);
     n->http = NULL;
+    node_devices_stop(n);
     uv_timer_stop(&n->tick);
     dsuit_consensus_stop(n->cons, on_consensus_stopped, n);
 }
@@ -960,6 +962,13 @@ int dsuit_node_run(const dsuit_node_opts_t *o)
         uv_run(&n->loop, UV_RUN_DEFAULT);
         goto out_loop;
     }
+    rc = node_devices_start(n);
+    if (rc != DSUIT_OK) {
+        n->stopping = 1;
+        dsuit_consensus_stop(n->cons, on_consensus_stopped, n);
+        uv_run(&n->loop, UV_RUN_DEFAULT);
+        goto out_loop;
+    }
     pthread_create(&n->gossip, NULL, gossip_main, n);
     node_checker_start(n);
     node_repair_start(n);
@@ -987,6 +996,7 @@ out_loop:
     uv_loop_close(&n->loop);
 out:
     dsuit_http_server_stop(n->http);
+    node_devices_stop(n);
     dsuit_peer_guard_free(n->guard);
     dsuit_ledger_close(n->ledger);
     dsuit_chunks_close(n->chunks);

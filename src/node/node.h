@@ -24,6 +24,7 @@ typedef struct {
     unsigned block_max_txs;       /* 0: 1000 */
     size_t raft_segment_size;     /* 0: 8 MiB */
     unsigned http_per_ip; /* HTTP connections per client address; 0: 32 */
+    uint16_t coap_plain_port; /* unauthenticated CoAP; 0: off (default) */
     int no_sync;          /* tests only: LMDB without fsync */
     FILE *log;            /* event log; NULL: stderr */
 } dsuit_node_opts_t;

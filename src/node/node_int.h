@@ -175,6 +175,7 @@ typedef struct dsuit_node {
     dsuit_peer_guard_t *guard;
 
     dsuit_chunks_t *chunks;
+    struct node_devices *dev; /* device service (device.c) */
     uint8_t (*key_ids)[32]; /* validators' key ids, genesis order */
     node_upload_t uploads[NODE_MAX_UPLOADS]; /* [mu] */
 
@@ -264,8 +265,22 @@ void node_chunk_route(dsuit_node_t *n, const char *hexdigest,
 void node_image_get(dsuit_node_t *n, const char *hexdigest,
                     const dsuit_http_request_t *req, dsuit_http_response_t *r);
 
+/** Open the verified image (cached, or assembled from the chunk store and
+ * checked against its digest before this returns). With vendor and klass
+ * set, only an image of a manifest of that vendor and class is served:
+ * another one gets 403. Returns an open descriptor of a file whose first
+ * *size bytes are the image, or -1 with r filled (400/403/404/500/503). */
+int node_image_open(dsuit_node_t *n, const uint8_t want[32],
+                    const uint8_t *vendor, const uint8_t *klass,
+                    uint64_t *size, dsuit_http_response_t *r);
+
 /** GET /v1/store: chunks held, bytes. */
 void node_store_status(dsuit_node_t *n, dsuit_http_response_t *r);
+
+/** GET /v1/proof/{manifest digest} (api.c): the LedgerProof (CBOR), or an
+ * error: 400, 404, 409 (not certified yet), 500. */
+void node_proof_get(dsuit_node_t *n, const char *hexdigest,
+                    dsuit_http_response_t *r);
 
 /* ---- validation.c: checking images before voting ------------------------ */
 
@@ -282,6 +297,19 @@ int node_check_block(dsuit_node_t *n, const dsuit_block_t *b);
 void node_checks_drain(dsuit_node_t *n,
                        void (*vote)(dsuit_node_t *n, uint64_t height,
                                     const uint8_t hash[32]));
+
+/* ---- device.c: the device service (CoAP/DTLS) -------------------------- */
+
+typedef struct node_devices node_devices_t;
+/** Start the CoAP server on this validator's coap_port. Errors: DSUIT_E_IO
+ * (cannot bind), DSUIT_E_NOMEM, key errors. */
+int node_devices_start(dsuit_node_t *n);
+void node_devices_stop(dsuit_node_t *n);
+/** Loop thread, after the certified height moved: serve the newly
+ * certified manifests and notify their observers. */
+void node_devices_certified(dsuit_node_t *n);
+/** GET /v1/devices: the devices that reported to this node (JSON). */
+void node_devices_list(dsuit_node_t *n, dsuit_http_response_t *r);
 
 /* ---- repair.c: keeping R copies of every chunk ------------------------- */
 
@@ -302,6 +330,10 @@ int node_write_at(int fd, const void *buf, size_t len, uint64_t off);
  * (any thread). */
 int node_quitting(dsuit_node_t *n);
 void node_hex(const uint8_t *p, size_t n, char *out);
+/* UUIDs as text: 32 hex digits, hyphens anywhere ignored (parse) and the
+ * 8-4-4-4-12 form (text). */
+int node_uuid_parse(const char *s, uint8_t out[16]);
+void node_uuid_text(const uint8_t u[16], char out[37]);
 int node_unhex(const char *s, uint8_t *out, size_t n);
 
 #endif /* DSUIT_NODE_INT_H */

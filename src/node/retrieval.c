@@ -274,6 +274,7 @@ void node_chunk_route(dsuit_node_t *n, const char *hexdigest,
 /* Find an image's size and chunk list in the manifest records. */
 typedef struct {
     const uint8_t *want;
+    const uint8_t *vendor, *klass; /* only manifests of these, if set */
     node_image_t img;
     int found;
 } find_image_t;
@@ -288,6 +289,9 @@ static int visit_for_image(void *arg, const uint8_t *k, size_t kl,
     (void)k;
     (void)kl;
     if (dsuit_manifest_rec_decode(v, vl, &m) != DSUIT_OK)
+        return 0;
+    if ((f->vendor != NULL && memcmp(m.vendor, f->vendor, 16) != 0) ||
+        (f->klass != NULL && memcmp(m.class_id, f->klass, 16) != 0))
         return 0;
     dsuit_cbor_dec_init(&d, m.images, m.images_len, DSUIT_CBOR_STRICT);
     if (dsuit_cbor_get_array(&d, &n) != DSUIT_OK)
@@ -527,33 +531,52 @@ static int assemble(dsuit_node_t *n, const node_image_t *img, const char *dir,
     return a.fd;
 }
 
-void node_image_get(dsuit_node_t *n, const char *hexdigest,
-                    const dsuit_http_request_t *req, dsuit_http_response_t *r)
+/* Look the image up in the manifest records (of vendor and class, if set).
+ * Returns 1 found, 0 not, or a negative error. */
+static int find_image(dsuit_node_t *n, find_image_t *f)
 {
-    find_image_t f;
     dsuit_store_txn_t *t;
-    uint8_t want[32];
-    char dir[PATH_MAX + 8], path[PATH_MAX + 80], hex[65];
-    int rc, fd;
-    (void)req;
-
-    memset(&f, 0, sizeof f);
-    if (!node_unhex(hexdigest, want, 32)) {
-        dsuit_http_json_error(r, 400, "bad-request",
-                              "an image digest is 64 hex digits");
-        return;
-    }
-    f.want = want;
-    rc = dsuit_store_begin(dsuit_ledger_store(n->ledger), 0, &t);
+    int rc = dsuit_store_begin(dsuit_ledger_store(n->ledger), 0, &t);
     if (rc == DSUIT_OK) {
-        rc = dsuit_store_foreach(t, DSUIT_TBL_MANIFESTS, visit_for_image, &f);
+        rc = dsuit_store_foreach(t, DSUIT_TBL_MANIFESTS, visit_for_image, f);
         dsuit_store_abort(t);
     }
-    if (rc < 0 && rc != DSUIT_E_NOMEM) {
+    if (rc < 0)
+        return rc;
+    return f->found;
+}
+
+int node_image_open(dsuit_node_t *n, const uint8_t want[32],
+                    const uint8_t *vendor, const uint8_t *klass,
+                    uint64_t *size, dsuit_http_response_t *r)
+{
+    find_image_t f;
+    char dir[PATH_MAX + 8], path[PATH_MAX + 80], hex[65];
+    int rc, fd = -1;
+
+    memset(&f, 0, sizeof f);
+    f.want = want;
+    f.vendor = vendor;
+    f.klass = klass;
+    rc = find_image(n, &f);
+    if (rc == 0 && (vendor != NULL || klass != NULL)) {
+        find_image_t any;
+        memset(&any, 0, sizeof any);
+        any.want = want;
+        rc = find_image(n, &any);
+        free(any.img.chunks);
+        if (rc == 1) {
+            dsuit_http_json_error(r, 403, "forbidden",
+                                  "that image is not for this device's "
+                                  "vendor and class");
+            goto out;
+        }
+    }
+    if (rc < 0) {
         dsuit_http_json_error(r, 500, "storage", dsuit_strerror(rc));
         goto out;
     }
-    if (!f.found) {
+    if (rc == 0) {
         dsuit_http_json_error(r, 404, "not-found",
                               "no published manifest names that image");
         goto out;
@@ -564,15 +587,34 @@ void node_image_get(dsuit_node_t *n, const char *hexdigest,
     fd = cache_open(n, path, f.img.size, want);
     if (fd < 0)
         fd = assemble(n, &f.img, dir, path, r);
+    if (fd >= 0)
+        *size = f.img.size;
+out:
+    free(f.img.chunks);
+    return fd;
+}
+
+void node_image_get(dsuit_node_t *n, const char *hexdigest,
+                    const dsuit_http_request_t *req, dsuit_http_response_t *r)
+{
+    uint8_t want[32];
+    uint64_t size = 0;
+    int fd;
+    (void)req;
+
+    if (!node_unhex(hexdigest, want, 32)) {
+        dsuit_http_json_error(r, 400, "bad-request",
+                              "an image digest is 64 hex digits");
+        return;
+    }
+    fd = node_image_open(n, want, NULL, NULL, &size, r);
     if (fd < 0)
-        goto out;
+        return;
     r->status = 200;
     r->content_type = "application/octet-stream";
     r->from_file = 1;
     r->fd = fd;
-    r->len = (size_t)f.img.size;
-out:
-    free(f.img.chunks);
+    r->len = (size_t)size;
 }
 
 void node_store_status(dsuit_node_t *n, dsuit_http_response_t *r)

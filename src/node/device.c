@@ -1,0 +1,861 @@
+/*
+ * The retrieval role for devices (draft-lee-suit-distarch, "retrieval
+ * node"): the device service over CoAP/DTLS on the port genesis gives this
+ * validator, with pre-shared keys from the node's keystore (keystore.h) and
+ * raw public keys of devices registered on the ledger (register-device).
+ * Node side. docs/protocols.md has the resources:
+ *
+ *   GET  /fw/{vendor-id}/{class-id}/latest   the latest certified envelope
+ *                                            (ETag: sequence; Observe)
+ *   GET  /fw/proof/{manifest digest}         LedgerProof
+ *   GET  /fw/img/{image digest}              the verified image (Block2)
+ *   POST /fw/report                          the device's status report
+ *
+ * A device reads only firmware of its own vendor and class (4.03 for any
+ * other); a request on plain CoAP (only if the operator enabled it) reads
+ * anything published but cannot report.
+ *
+ * "Latest" is the newest manifest whose block is certified, not merely
+ * applied: a device must be able to fetch its proof at once. The table of
+ * what is served per vendor and class is refreshed by the loop thread each
+ * time the certified height moves (node_devices_certified); a change
+ * notifies the observers of that path.
+ *
+ * Reports are kept per device in DATA/devices/<hex of the device name>,
+ * replaced whole (temp file, fsync, rename), and listed by GET /v1/devices.
+ *
+ * Threads: handlers run on the CoAP server thread; node_devices_certified
+ * on the loop; GET /v1/devices on HTTP threads. Shared state is under
+ * dv->mu.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dsuit/cbor.h"
+#include "dsuit/cose.h"
+#include "dsuit/crypto.h"
+#include "dsuit/ledger.h"
+#include "dsuit/store.h"
+#include "net/coap/server.h"
+#include "node/keystore.h"
+#include "node/node_int.h"
+
+#define MODULE            "device"
+#define KEYSTORE_CHECK_MS 200          /* keystore file stat, at most every */
+#define LATEST_MAX        4096         /* vendor/class pairs served */
+#define REPORT_MAX        4096         /* SUIT_Report bytes kept */
+#define RESULT_MAX        256          /* result text */
+#define REPORTS_LISTED    10000        /* GET /v1/devices, at most */
+#define COAP_KEY_FILE     "coap-rpk.key"
+#define REPORTS_DIR       "devices"
+
+typedef struct {
+    uint8_t vendor[16], klass[16];
+    uint64_t seq;
+    uint8_t digest[32];
+} latest_t;
+
+struct node_devices {
+    dsuit_coap_server_t *coap;
+    pthread_mutex_t mu;
+    char ks_path[PATH_MAX + 32];
+    node_psk_t *psk; /* [mu] sorted keystore */
+    size_t n_psk;    /* [mu] */
+    struct stat ks_st; /* [mu] of the file loaded */
+    int ks_have;       /* [mu] */
+    uint64_t ks_checked_ms; /* [mu] */
+    latest_t *latest;       /* [mu] */
+    size_t n_latest;        /* [mu] */
+    uint64_t refreshed;     /* loop: certified height last seen */
+};
+
+/* A device, as a request's credentials name it. */
+typedef struct {
+    dsuit_coap_peer_kind_t kind;
+    char name[80]; /* "psk:<identity>" or "rpk:<device uuid>" */
+    uint8_t vendor[16], klass[16];
+} device_t;
+
+/* ---- the keystore (PSK) ------------------------------------------------- */
+
+/* Re-read the keystore if the file changed. Caller holds mu. */
+static void keystore_refresh(dsuit_node_t *n, node_devices_t *dv)
+{
+    struct stat st;
+    uint64_t now = node_now_ms();
+    node_psk_t *v = NULL;
+    size_t cnt = 0, bad = 0;
+    int rc;
+    if (dv->ks_have && now - dv->ks_checked_ms < KEYSTORE_CHECK_MS)
+        return;
+    dv->ks_checked_ms = now;
+    if (stat(dv->ks_path, &st) != 0)
+        memset(&st, 0, sizeof st);
+    if (dv->ks_have && st.st_ino == dv->ks_st.st_ino &&
+        st.st_size == dv->ks_st.st_size &&
+        st.st_mtim.tv_sec == dv->ks_st.st_mtim.tv_sec &&
+        st.st_mtim.tv_nsec == dv->ks_st.st_mtim.tv_nsec)
+        return;
+    rc = node_keystore_load(dv->ks_path, &v, &cnt, &bad);
+    if (rc != DSUIT_OK) {
+        /* Keep serving the keys we had. */
+        node_log(n, "error", MODULE,
+                 "cannot read the device keystore path=%s line=%zu "
+                 "reason=\"%s\"",
+                 dv->ks_path, bad, dsuit_strerror(rc));
+        dv->ks_st = st;
+        dv->ks_have = 1;
+        return;
+    }
+    node_keystore_free(dv->psk, dv->n_psk);
+    dv->psk = v;
+    dv->n_psk = cnt;
+    dv->ks_st = st;
+    dv->ks_have = 1;
+    node_log(n, "info", MODULE, "device keystore loaded devices=%zu", cnt);
+}
+
+static int on_psk_key(void *arg, const uint8_t *id, size_t id_len,
+                      uint8_t *key, size_t key_cap, size_t *key_len)
+{
+    dsuit_node_t *n = arg;
+    node_devices_t *dv = n->dev;
+    const node_psk_t *e;
+    int rc = -1;
+    pthread_mutex_lock(&dv->mu);
+    keystore_refresh(n, dv);
+    e = node_keystore_find(dv->psk, dv->n_psk, id, id_len);
+    if (e != NULL && e->key_len <= key_cap) {
+        memcpy(key, e->key, e->key_len);
+        *key_len = e->key_len;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&dv->mu);
+    return rc;
+}
+
+/* ---- registered devices (RPK) ------------------------------------------ */
+
+/* DER prefix of a P-256 SubjectPublicKeyInfo (RFC 5480); the point
+ * follows, uncompressed. */
+static const uint8_t p256_spki_prefix[26] = {
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+    0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+    0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+
+typedef struct {
+    const uint8_t *point; /* 64 bytes: x || y */
+    int found;
+    uint8_t id[16], vendor[16], klass[16];
+} find_device_t;
+
+static int visit_device(void *arg, const uint8_t *k, size_t kl,
+                        const uint8_t *v, size_t vl)
+{
+    find_device_t *f = arg;
+    dsuit_device_rec_t rec;
+    dsuit_key_t key;
+    if (kl != 16 || dsuit_device_rec_decode(v, vl, &rec) != DSUIT_OK ||
+        dsuit_cose_key_decode(rec.key, rec.key_len, &key) != DSUIT_OK)
+        return 0;
+    if (key.type != DSUIT_KEY_P256 || key.pub_len != 64 ||
+        memcmp(key.pub, f->point, 64) != 0)
+        return 0;
+    memcpy(f->id, k, 16);
+    memcpy(f->vendor, rec.vendor, 16);
+    memcpy(f->klass, rec.class_id, 16);
+    f->found = 1;
+    return 1;
+}
+
+/* The registered device holding this raw public key. 1 found, 0 not. */
+static int device_by_spki(dsuit_node_t *n, const uint8_t *spki, size_t len,
+                          find_device_t *f)
+{
+    dsuit_store_txn_t *t;
+    memset(f, 0, sizeof *f);
+    /* prefix, 0x04 (uncompressed), x, y */
+    if (len != sizeof p256_spki_prefix + 65 ||
+        memcmp(spki, p256_spki_prefix, sizeof p256_spki_prefix) != 0 ||
+        spki[sizeof p256_spki_prefix] != 0x04)
+        return 0;
+    f->point = spki + sizeof p256_spki_prefix + 1;
+    if (dsuit_store_begin(dsuit_ledger_store(n->ledger), 0, &t) != DSUIT_OK)
+        return 0;
+    (void)dsuit_store_foreach(t, DSUIT_TBL_DEVICES, visit_device, f);
+    dsuit_store_abort(t);
+    return f->found;
+}
+
+static int on_rpk_allowed(void *arg, const uint8_t *spki, size_t len)
+{
+    find_device_t f;
+    return device_by_spki(arg, spki, len, &f);
+}
+
+/* Who is asking. Returns 1 for a known device (or plain CoAP), 0 if the
+ * credentials no longer name one (removed from the keystore since the
+ * handshake). */
+static int resolve(dsuit_node_t *n, const dsuit_coap_peer_t *p, device_t *d)
+{
+    memset(d, 0, sizeof *d);
+    d->kind = p->kind;
+    if (p->kind == DSUIT_COAP_PEER_PSK) {
+        node_devices_t *dv = n->dev;
+        const node_psk_t *e;
+        int ok = 0;
+        pthread_mutex_lock(&dv->mu);
+        keystore_refresh(n, dv);
+        e = node_keystore_find(dv->psk, dv->n_psk, p->id, p->id_len);
+        if (e != NULL) {
+            snprintf(d->name, sizeof d->name, "psk:%.*s", (int)e->id_len,
+                     e->id);
+            memcpy(d->vendor, e->vendor, 16);
+            memcpy(d->klass, e->klass, 16);
+            ok = 1;
+        }
+        pthread_mutex_unlock(&dv->mu);
+        return ok;
+    }
+    if (p->kind == DSUIT_COAP_PEER_RPK) {
+        find_device_t f;
+        char u[37];
+        if (!device_by_spki(n, p->spki, p->spki_len, &f))
+            return 0;
+        node_uuid_text(f.id, u);
+        snprintf(d->name, sizeof d->name, "rpk:%s", u);
+        memcpy(d->vendor, f.vendor, 16);
+        memcpy(d->klass, f.klass, 16);
+        return 1;
+    }
+    snprintf(d->name, sizeof d->name, "anonymous");
+    return 1;
+}
+
+/* May d read firmware of this vendor and class? */
+static int in_scope(const device_t *d, const uint8_t *vendor,
+                    const uint8_t *klass)
+{
+    return d->kind == DSUIT_COAP_PEER_NONE ||
+           (memcmp(d->vendor, vendor, 16) == 0 &&
+            memcmp(d->klass, klass, 16) == 0);
+}
+
+/* ---- latest certified manifest per vendor and class ---------------------- */
+
+static latest_t *latest_find(node_devices_t *dv, const uint8_t *vendor,
+                             const uint8_t *klass)
+{
+    for (size_t i = 0; i < dv->n_latest; i++)
+        if (memcmp(dv->latest[i].vendor, vendor, 16) == 0 &&
+            memcmp(dv->latest[i].klass, klass, 16) == 0)
+            return &dv->latest[i];
+    return NULL;
+}
+
+static void latest_path(const uint8_t *vendor, const uint8_t *klass,
+                        char out[128])
+{
+    char v[37], c[37];
+    node_uuid_text(vendor, v);
+    node_uuid_text(klass, c);
+    snprintf(out, 128, "/fw/%s/%s/latest", v, c);
+}
+
+typedef struct {
+    dsuit_node_t *n;
+    dsuit_store_txn_t *t;
+    uint64_t certified;
+} refresh_t;
+
+static int visit_vc(void *arg, const uint8_t *k, size_t kl, const uint8_t *v,
+                    size_t vl)
+{
+    refresh_t *r = arg;
+    node_devices_t *dv = r->n->dev;
+    dsuit_cbor_dec_t d;
+    dsuit_manifest_rec_t m;
+    const uint8_t *digest, *rec;
+    size_t items, dl, rl;
+    uint64_t seq;
+    latest_t *l;
+    char path[128];
+    int changed = 0;
+
+    dsuit_cbor_dec_init(&d, v, vl, DSUIT_CBOR_STRICT);
+    if (kl != 32 || dsuit_cbor_get_array(&d, &items) != DSUIT_OK ||
+        items != 2 || dsuit_cbor_get_uint(&d, &seq) != DSUIT_OK ||
+        dsuit_cbor_get_bstr(&d, &digest, &dl) != DSUIT_OK || dl != 32)
+        return 0;
+    if (dsuit_store_get(r->t, DSUIT_TBL_MANIFESTS, digest, 32, &rec, &rl) !=
+            DSUIT_OK ||
+        dsuit_manifest_rec_decode(rec, rl, &m) != DSUIT_OK ||
+        m.height > r->certified)
+        return 0; /* not certified yet: keep serving the one before */
+    pthread_mutex_lock(&dv->mu);
+    l = latest_find(dv, k, k + 16);
+    if (l == NULL && dv->n_latest < LATEST_MAX) {
+        l = &dv->latest[dv->n_latest++];
+        memcpy(l->vendor, k, 16);
+        memcpy(l->klass, k + 16, 16);
+        l->seq = 0;
+        memset(l->digest, 0, 32);
+    }
+    if (l != NULL && (l->seq != seq || memcmp(l->digest, digest, 32) != 0)) {
+        l->seq = seq;
+        memcpy(l->digest, digest, 32);
+        changed = 1;
+    }
+    pthread_mutex_unlock(&dv->mu);
+    if (changed && dv->coap != NULL) {
+        latest_path(k, k + 16, path);
+        (void)dsuit_coap_server_changed(dv->coap, path);
+    }
+    return 0;
+}
+
+void node_devices_certified(dsuit_node_t *n)
+{
+    node_devices_t *dv = n->dev;
+    refresh_t r;
+    if (dv == NULL || n->certified_height == dv->refreshed)
+        return;
+    r.n = n;
+    r.certified = n->certified_height;
+    if (dsuit_store_begin(dsuit_ledger_store(n->ledger), 0, &r.t) != DSUIT_OK)
+        return;
+    (void)dsuit_store_foreach(r.t, DSUIT_TBL_VC, visit_vc, &r);
+    dsuit_store_abort(r.t);
+    dv->refreshed = r.certified;
+}
+
+/* ---- resources ----------------------------------------------------------- */
+
+static void error_reply(dsuit_http_response_t *r, int status, const char *err,
+                        const char *msg)
+{
+    dsuit_http_json_error(r, status, err, msg);
+}
+
+static void get_latest(dsuit_node_t *n, const device_t *d, const char *v,
+                       const char *c, dsuit_http_response_t *r,
+                       uint64_t *etag)
+{
+    uint8_t vendor[16], klass[16], digest[32];
+    const uint8_t *rec;
+    size_t rl;
+    dsuit_manifest_rec_t m;
+    dsuit_store_txn_t *t;
+    latest_t *l;
+    uint64_t seq = 0;
+    int have = 0, rc;
+
+    if (strlen(v) != 36 || strlen(c) != 36 || !node_uuid_parse(v, vendor) ||
+        !node_uuid_parse(c, klass)) {
+        error_reply(r, 400, "bad-request", "vendor and class are UUIDs");
+        return;
+    }
+    if (!in_scope(d, vendor, klass)) {
+        error_reply(r, 403, "forbidden",
+                    "this device is of another vendor or class");
+        return;
+    }
+    pthread_mutex_lock(&n->dev->mu);
+    l = latest_find(n->dev, vendor, klass);
+    if (l != NULL) {
+        memcpy(digest, l->digest, 32);
+        seq = l->seq;
+        have = 1;
+    }
+    pthread_mutex_unlock(&n->dev->mu);
+    if (!have) {
+        error_reply(r, 404, "not-found",
+                    "no certified manifest for that vendor and class");
+        return;
+    }
+    rc = dsuit_store_begin(dsuit_ledger_store(n->ledger), 0, &t);
+    if (rc == DSUIT_OK) {
+        rc = dsuit_store_get(t, DSUIT_TBL_MANIFESTS, digest, 32, &rec, &rl);
+        if (rc == DSUIT_OK && dsuit_manifest_rec_decode(rec, rl, &m) != DSUIT_OK)
+            rc = DSUIT_E_STORE;
+        if (rc == DSUIT_OK) {
+            r->body = malloc(m.envelope_len ? m.envelope_len : 1);
+            if (r->body == NULL) {
+                rc = DSUIT_E_NOMEM;
+            } else {
+                memcpy(r->body, m.envelope, m.envelope_len);
+                r->len = m.envelope_len;
+                r->status = 200;
+                r->content_type = "application/cbor";
+                *etag = seq;
+            }
+        }
+        dsuit_store_abort(t);
+    }
+    if (rc != DSUIT_OK)
+        error_reply(r, 500, "storage", dsuit_strerror(rc));
+}
+
+static void get_proof(dsuit_node_t *n, const device_t *d, const char *hex,
+                      dsuit_http_response_t *r)
+{
+    uint8_t digest[32];
+    const uint8_t *rec;
+    size_t rl;
+    dsuit_manifest_rec_t m;
+    dsuit_store_txn_t *t;
+    int rc, ok = 0;
+
+    if (strlen(hex) != 64 || !node_unhex(hex, digest, 32)) {
+        error_reply(r, 400, "bad-request", "a manifest digest is 64 hex digits");
+        return;
+    }
+    rc = dsuit_store_begin(dsuit_ledger_store(n->ledger), 0, &t);
+    if (rc == DSUIT_OK) {
+        rc = dsuit_store_get(t, DSUIT_TBL_MANIFESTS, digest, 32, &rec, &rl);
+        if (rc == DSUIT_OK && dsuit_manifest_rec_decode(rec, rl, &m) != DSUIT_OK)
+            rc = DSUIT_E_STORE;
+        if (rc == DSUIT_OK)
+            ok = in_scope(d, m.vendor, m.class_id);
+        dsuit_store_abort(t);
+    }
+    if (rc == DSUIT_E_NOTFOUND)
+        error_reply(r, 404, "not-found", "no such manifest");
+    else if (rc != DSUIT_OK)
+        error_reply(r, 500, "storage", dsuit_strerror(rc));
+    else if (!ok)
+        error_reply(r, 403, "forbidden",
+                    "that manifest is for another vendor or class");
+    else
+        node_proof_get(n, hex, r);
+}
+
+/* Parse a report: {1: seq, ? 2: manifest digest, 3: result, ? 4: report}. */
+typedef struct {
+    uint64_t seq;
+    const uint8_t *digest;
+    const char *result;
+    size_t result_len;
+    const uint8_t *report;
+    size_t report_len;
+} report_t;
+
+static int report_decode(const uint8_t *p, size_t len, report_t *out)
+{
+    dsuit_cbor_dec_t d;
+    size_t n, l;
+    uint64_t key, last = 0;
+    int rc, have_seq = 0, have_result = 0;
+    memset(out, 0, sizeof *out);
+    dsuit_cbor_dec_init(&d, p, len, DSUIT_CBOR_STRICT);
+    rc = dsuit_cbor_get_map(&d, &n);
+    if (rc != DSUIT_OK)
+        return rc;
+    if (n < 2 || n > 4)
+        return DSUIT_E_INVAL;
+    for (size_t i = 0; i < n; i++) {
+        rc = dsuit_cbor_get_uint(&d, &key);
+        if (rc != DSUIT_OK)
+            return rc;
+        if (key <= last || key > 4)
+            return DSUIT_E_INVAL; /* unknown, repeated or unsorted */
+        last = key;
+        if (key == 1) {
+            rc = dsuit_cbor_get_uint(&d, &out->seq);
+            have_seq = 1;
+        } else if (key == 2) {
+            rc = dsuit_cbor_get_bstr(&d, &out->digest, &l);
+            if (rc == DSUIT_OK && l != 32)
+                rc = DSUIT_E_INVAL;
+        } else if (key == 3) {
+            rc = dsuit_cbor_get_tstr(&d, &out->result, &out->result_len);
+            if (rc == DSUIT_OK &&
+                (out->result_len == 0 || out->result_len > RESULT_MAX))
+                rc = DSUIT_E_INVAL;
+            have_result = 1;
+        } else {
+            rc = dsuit_cbor_get_bstr(&d, &out->report, &out->report_len);
+            if (rc == DSUIT_OK && out->report_len > REPORT_MAX)
+                rc = DSUIT_E_LIMIT;
+        }
+        if (rc != DSUIT_OK)
+            return rc;
+    }
+    if (!have_seq || !have_result)
+        return DSUIT_E_INVAL;
+    return dsuit_cbor_remaining(&d) == 0 ? DSUIT_OK : DSUIT_E_INVAL;
+}
+
+static void reports_dir(const dsuit_node_t *n, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", n->dir, REPORTS_DIR);
+}
+
+static void post_report(dsuit_node_t *n, const device_t *d, const uint8_t *body,
+                        size_t len, dsuit_http_response_t *r)
+{
+    report_t rep;
+    char dir[PATH_MAX + 16], path[PATH_MAX + 200], tmp[PATH_MAX + 210], name[161];
+    char digest[65] = "", *text = NULL, *hex = NULL, vendor[37], klass[37];
+    json_t *j;
+    int fd = -1, rc;
+
+    if (d->kind == DSUIT_COAP_PEER_NONE) {
+        error_reply(r, 401, "unauthorized",
+                    "reports need an authenticated device");
+        return;
+    }
+    rc = report_decode(body, len, &rep);
+    if (rc != DSUIT_OK) {
+        error_reply(r, 400, "bad-request", "a report is {1: seq, 3: result}");
+        return;
+    }
+    if (rep.digest != NULL)
+        node_hex(rep.digest, 32, digest);
+    hex = malloc(2 * rep.report_len + 1);
+    if (hex == NULL) {
+        error_reply(r, 500, "internal", "out of memory");
+        return;
+    }
+    node_hex(rep.report, rep.report_len, hex);
+    node_uuid_text(d->vendor, vendor);
+    node_uuid_text(d->klass, klass);
+    j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s%, s:s}", "device",
+                  d->name, "vendor_id", vendor, "class_id", klass,
+                  "last_seen_ms", (json_int_t)node_now_ms(), "installed_sequence",
+                  (json_int_t)rep.seq, "manifest", digest, "last_result",
+                  rep.result, rep.result_len, "report", hex);
+    free(hex);
+    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (text == NULL) {
+        error_reply(r, 400, "bad-request", "the result is not valid UTF-8");
+        return;
+    }
+    reports_dir(n, dir, sizeof dir);
+    node_hex((const uint8_t *)d->name, strlen(d->name), name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    rc = DSUIT_E_IO;
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        rc = node_write_at(fd, text, strlen(text), 0);
+        if (rc == DSUIT_OK && fsync(fd) != 0)
+            rc = DSUIT_E_IO;
+        close(fd);
+        if (rc == DSUIT_OK && rename(tmp, path) != 0)
+            rc = DSUIT_E_IO;
+        if (rc != DSUIT_OK)
+            unlink(tmp);
+    }
+    free(text);
+    if (rc != DSUIT_OK) {
+        node_log(n, "error", MODULE, "cannot store a report device=%s",
+                 d->name);
+        error_reply(r, 500, "storage", "cannot store the report");
+        return;
+    }
+    node_log(n, "info", MODULE, "report device=%s seq=%" PRIu64 " result=\"%.*s\"",
+             d->name, rep.seq, (int)rep.result_len, rep.result);
+    r->status = 204;
+}
+
+/* The image, as one mapping of its verified cache file. */
+static void unmap(uint8_t *body, size_t len, void *arg)
+{
+    (void)arg;
+    munmap(body, len);
+}
+
+static void get_image(dsuit_node_t *n, const device_t *d, const char *hex,
+                      dsuit_http_response_t *r, dsuit_coap_response_t *cr)
+{
+    uint8_t want[32];
+    uint64_t size = 0;
+    void *p;
+    int fd;
+    if (strlen(hex) != 64 || !node_unhex(hex, want, 32)) {
+        error_reply(r, 400, "bad-request", "an image digest is 64 hex digits");
+        return;
+    }
+    fd = node_image_open(n, want, d->kind == DSUIT_COAP_PEER_NONE ? NULL : d->vendor,
+                         d->kind == DSUIT_COAP_PEER_NONE ? NULL : d->klass, &size,
+                         r);
+    if (fd < 0)
+        return;
+    if (size == 0) {
+        close(fd);
+        r->status = 200;
+        r->content_type = "application/octet-stream";
+        return;
+    }
+    p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        error_reply(r, 500, "storage", "cannot map the image");
+        return;
+    }
+    cr->code = 205;
+    cr->content_format = DSUIT_COAP_OCTET;
+    cr->body = p;
+    cr->len = (size_t)size;
+    cr->release = unmap;
+    r->status = -1; /* answered in cr */
+}
+
+static int coap_code(int http)
+{
+    switch (http) {
+    case 200:
+        return 205;
+    case 201:
+    case 204:
+        return 204;
+    case 409: /* not certified yet */
+        return 503;
+    default:
+        return http >= 400 && http <= 599 ? http : 500;
+    }
+}
+
+static int content_format(const char *type)
+{
+    if (type == NULL)
+        return -1;
+    if (strcmp(type, "application/cbor") == 0)
+        return DSUIT_COAP_CBOR;
+    if (strcmp(type, "application/json") == 0)
+        return DSUIT_COAP_JSON;
+    if (strcmp(type, "application/octet-stream") == 0)
+        return DSUIT_COAP_OCTET;
+    return DSUIT_COAP_TEXT;
+}
+
+static void on_coap(void *arg, const dsuit_coap_request_t *req,
+                    dsuit_coap_response_t *cr)
+{
+    dsuit_node_t *n = arg;
+    dsuit_http_response_t r;
+    device_t d;
+    const char *p = req->path;
+    uint64_t etag = 0;
+    int get = strcmp(req->method, "GET") == 0;
+
+    memset(&r, 0, sizeof r);
+    if (!resolve(n, req->peer, &d)) {
+        error_reply(&r, 401, "unauthorized", "unknown device");
+    } else if (strncmp(p, "/fw/img/", 8) == 0 && get) {
+        get_image(n, &d, p + 8, &r, cr);
+    } else if (strncmp(p, "/fw/proof/", 10) == 0 && get) {
+        get_proof(n, &d, p + 10, &r);
+    } else if (strcmp(p, "/fw/report") == 0) {
+        if (strcmp(req->method, "POST") == 0)
+            post_report(n, &d, req->body, req->len, &r);
+        else
+            error_reply(&r, 405, "method-not-allowed", "POST a report");
+    } else if (strncmp(p, "/fw/", 4) == 0 && get && strlen(p) == 4 + 36 + 1 + 36 + 7 &&
+               p[40] == '/' && strcmp(p + 77, "/latest") == 0) {
+        char v[37], c[37];
+        memcpy(v, p + 4, 36);
+        v[36] = '\0';
+        memcpy(c, p + 41, 36);
+        c[36] = '\0';
+        get_latest(n, &d, v, c, &r, &etag);
+    } else {
+        error_reply(&r, 404, "not-found", "no such resource");
+    }
+    if (r.status == -1)
+        return; /* cr filled */
+    cr->code = coap_code(r.status);
+    cr->content_format = r.len ? content_format(r.content_type) : -1;
+    cr->etag = etag;
+    cr->body = r.body;
+    cr->len = r.len;
+    if (r.from_file)
+        close(r.fd);
+}
+
+/* ---- GET /v1/devices --------------------------------------------------- */
+
+void node_devices_list(dsuit_node_t *n, dsuit_http_response_t *r)
+{
+    char dir[PATH_MAX + 16], path[PATH_MAX + 300];
+    json_t *list = json_array(), *root;
+    DIR *dp;
+    struct dirent *e;
+    size_t count = 0;
+    char *s;
+
+    reports_dir(n, dir, sizeof dir);
+    dp = opendir(dir);
+    while (dp != NULL && (e = readdir(dp)) != NULL && count < REPORTS_LISTED) {
+        json_t *j;
+        json_error_t err;
+        size_t nl = strlen(e->d_name);
+        if (e->d_name[0] == '.' || nl < 4 || strstr(e->d_name, ".tmp") != NULL)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        j = json_load_file(path, 0, &err);
+        if (j == NULL)
+            continue;
+        json_object_del(j, "report"); /* the SUIT report: on the node only */
+        json_array_append_new(list, j);
+        count++;
+    }
+    if (dp != NULL)
+        closedir(dp);
+    root = json_pack("{s:s, s:o}", "node", n->g->validators[n->index].name,
+                     "devices", list);
+    s = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(root);
+    if (s == NULL) {
+        error_reply(r, 500, "internal", "out of memory");
+        return;
+    }
+    r->status = 200;
+    r->content_type = "application/json";
+    r->body = (uint8_t *)s;
+    r->len = strlen(s);
+}
+
+/* ---- start and stop ------------------------------------------------------ */
+
+/* The node's own P-256 key for RPK handshakes: DATA/coap-rpk.key, made on
+ * first start, as PKCS#8 PEM (pem) and its public key PEM (pub). Devices
+ * authenticate what they receive end to end (SUIT signature, ledger
+ * proof), so they need not pin it. */
+static int server_key(dsuit_node_t *n, char *pem, size_t cap, size_t *len,
+                      char *pub, size_t pub_cap, size_t *pub_len)
+{
+    char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
+    dsuit_key_t k;
+    size_t pl = 0;
+    int fd, rc = DSUIT_E_KEY;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", n->dir, COAP_KEY_FILE);
+    f = fopen(path, "r");
+    if (f != NULL) {
+        pl = fread(pem, 1, cap - 1, f);
+        fclose(f);
+        pem[pl] = '\0';
+        rc = dsuit_key_from_pem(pem, pl, &k);
+        if (rc == DSUIT_OK && (k.type != DSUIT_KEY_P256 || !k.has_private)) {
+            dsuit_key_wipe(&k);
+            rc = DSUIT_E_KEY;
+        }
+        if (rc != DSUIT_OK)
+            node_log(n, "warn", MODULE, "replacing an unusable key path=%s",
+                     path);
+    }
+    if (rc != DSUIT_OK) {
+        rc = dsuit_key_generate(DSUIT_KEY_P256, &k);
+        if (rc == DSUIT_OK)
+            rc = dsuit_key_to_pem(&k, 1, pem, cap, &pl);
+        if (rc != DSUIT_OK) {
+            dsuit_key_wipe(&k);
+            return rc;
+        }
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        rc = fd < 0 ? DSUIT_E_IO : node_write_at(fd, pem, pl, 0);
+        if (rc == DSUIT_OK && fsync(fd) != 0)
+            rc = DSUIT_E_IO;
+        if (fd >= 0)
+            close(fd);
+        if (rc == DSUIT_OK && rename(tmp, path) != 0)
+            rc = DSUIT_E_IO;
+        if (rc != DSUIT_OK) {
+            unlink(tmp);
+            dsuit_key_wipe(&k);
+            return rc;
+        }
+    }
+    rc = dsuit_key_to_pem(&k, 0, pub, pub_cap, pub_len);
+    dsuit_key_wipe(&k);
+    if (rc == DSUIT_OK)
+        *len = pl;
+    return rc;
+}
+
+int node_devices_start(dsuit_node_t *n)
+{
+    node_devices_t *dv = calloc(1, sizeof *dv);
+    dsuit_coap_server_opts_t o;
+    char pem[1024], pub[512];
+    size_t pem_len = 0, pub_len = 0;
+    int rc;
+    if (dv == NULL)
+        return DSUIT_E_NOMEM;
+    dv->latest = calloc(LATEST_MAX, sizeof *dv->latest);
+    if (dv->latest == NULL) {
+        free(dv);
+        return DSUIT_E_NOMEM;
+    }
+    pthread_mutex_init(&dv->mu, NULL);
+    snprintf(dv->ks_path, sizeof dv->ks_path, "%s/%s", n->dir,
+             NODE_KEYSTORE_FILE);
+    n->dev = dv;
+    /* What is certified now, before any device asks. */
+    node_devices_certified(n);
+    rc = server_key(n, pem, sizeof pem, &pem_len, pub, sizeof pub, &pub_len);
+    if (rc != DSUIT_OK) {
+        node_log(n, "error", MODULE, "cannot make the CoAP server key reason=\"%s\"",
+                 dsuit_strerror(rc));
+        return rc;
+    }
+    memset(&o, 0, sizeof o);
+    o.host = n->g->validators[n->index].host;
+    o.port = n->g->validators[n->index].coap_port;
+    o.plain_port = n->opts.coap_plain_port;
+    o.rpk_key_pem = (const uint8_t *)pem;
+    o.rpk_key_pem_len = pem_len;
+    o.rpk_pub_pem = (const uint8_t *)pub;
+    o.rpk_pub_pem_len = pub_len;
+    o.psk_key = on_psk_key;
+    o.rpk_allowed = on_rpk_allowed;
+    o.handle = on_coap;
+    o.arg = n;
+    rc = dsuit_coap_server_start(&o, &dv->coap);
+    dsuit_wipe(pem, sizeof pem);
+    if (rc != DSUIT_OK) {
+        node_log(n, "error", MODULE,
+                 "cannot listen for CoAP on %s:%u (is the port in use?) "
+                 "reason=\"%s\"",
+                 o.host, (unsigned)o.port, dsuit_strerror(rc));
+        return rc;
+    }
+    /* Every path served so far becomes observable. */
+    pthread_mutex_lock(&dv->mu);
+    for (size_t i = 0; i < dv->n_latest; i++) {
+        char path[128];
+        latest_path(dv->latest[i].vendor, dv->latest[i].klass, path);
+        (void)dsuit_coap_server_changed(dv->coap, path);
+    }
+    pthread_mutex_unlock(&dv->mu);
+    node_log(n, "info", MODULE, "listening coaps=%s:%u plain=%u", o.host,
+             (unsigned)o.port, (unsigned)o.plain_port);
+    return DSUIT_OK;
+}
+
+void node_devices_stop(dsuit_node_t *n)
+{
+    node_devices_t *dv = n->dev;
+    if (dv == NULL)
+        return;
+    dsuit_coap_server_stop(dv->coap);
+    node_keystore_free(dv->psk, dv->n_psk);
+    free(dv->latest);
+    pthread_mutex_destroy(&dv->mu);
+    free(dv);
+    n->dev = NULL;
+}
