@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/cli_tx.h"
@@ -27,11 +28,13 @@
 #include "dsuit/error.h"
 #include "dsuit/genesis.h"
 #include "dsuit/tx.h"
+#include "node/device_token.h"
 #include "node/keystore.h"
 
 #define CMD           "device"
 #define CMD_PROVISION "device provision"
 #define CMD_REGISTER  "device register"
+#define CMD_TOKEN     "device token"
 #define PSK_DEFAULT   32 /* bytes drawn when --key is not given */
 
 static const char usage[] =
@@ -39,6 +42,7 @@ static const char usage[] =
     "--class C\n"
     "                              [--key HEX]\n"
     "       dsuit device register (--node URL | -o TX) --genesis G ...\n"
+    "       dsuit device token --node-name NAME ... PATH\n"
     "       dsuit device run --state DIR --node coaps://HOST:PORT ...\n"
     "       dsuit device once --state DIR --node coaps://HOST:PORT ...\n"
     "\n"
@@ -46,6 +50,7 @@ static const char usage[] =
     "  provision  add a pre-shared key to a node's device keystore\n"
     "  register   record a device's public key on the ledger (every node\n"
     "             then accepts it as a DTLS raw public key)\n"
+    "  token      a request token for the device resources over HTTP\n"
     "  run        the reference device: check for updates and install them\n"
     "  once       one check-and-update, then exit\n"
     "Run 'dsuit device <verb> --help' for the options of a verb.\n";
@@ -104,6 +109,29 @@ static const char device_register_usage[] =
     "  --vendor-domain D        vendor-id = UUIDv5(DNS, D)\n";
 
 
+static const char token_usage[] =
+    "usage: dsuit device token --node-name NAME\n"
+    "                          (--psk-id ID --psk-key HEX | --key D.key "
+    "[--device-id UUID])\n"
+    "                          [--method M] PATH\n"
+    "\n"
+    "Print a single-use request token for the device resources over HTTP\n"
+    "(PATH: /v1/device/fw/...), for the header\n"
+    "    Authorization: DSUIT <token>\n"
+    "It names the node (its validator name in the genesis), the request and\n"
+    "the time, and is MACed with the device's pre-shared key or signed with\n"
+    "its registered private key. A node takes it once, within 60 seconds.\n"
+    "\n"
+    "options:\n"
+    "  --device-id UUID         with --key: the registered device id\n"
+    "                           (default: as 'dsuit device register')\n"
+    "  --help, -h               show this help\n"
+    "  --key D.key              the device's private key (P-256 or Ed25519)\n"
+    "  --method M               the request's method (default GET)\n"
+    "  --node-name NAME         the validator the request goes to\n"
+    "  --psk-id ID              the device's pre-shared key identity\n"
+    "  --psk-key HEX            the device's pre-shared key, in hex\n";
+
 enum {
     OPT_CLASS = 256,
     OPT_DATA,
@@ -112,8 +140,12 @@ enum {
     OPT_GENESIS,
     OPT_ID,
     OPT_KEY,
+    OPT_METHOD,
     OPT_NODE,
+    OPT_NODE_NAME,
     OPT_NONCE,
+    OPT_PSK_ID,
+    OPT_PSK_KEY,
     OPT_REGISTRAR_KEY,
     OPT_TIMEOUT,
     OPT_VENDOR_DOMAIN
@@ -261,6 +293,116 @@ static int verb_provision(int argc, char **argv)
            replaced ? "replaced" : "provisioned");
     dsuit_wipe(hex, sizeof hex);
     dsuit_wipe(&e, sizeof e);
+    return DSUIT_EXIT_OK;
+}
+
+/* Sorted by name. */
+static const struct option token_longopts[] = {
+    {"device-id", required_argument, NULL, OPT_DEVICE_ID},
+    {"help", no_argument, NULL, 'h'},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"node-name", required_argument, NULL, OPT_NODE_NAME},
+    {"psk-id", required_argument, NULL, OPT_PSK_ID},
+    {"psk-key", required_argument, NULL, OPT_PSK_KEY},
+    {NULL, 0, NULL, 0},
+};
+
+/* ---- token ---------------------------------------------------------------- */
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int verb_token(int argc, char **argv)
+{
+    const char *node = NULL, *psk_id = NULL, *psk_hex = NULL, *keyf = NULL,
+               *dev_id = NULL, *method = "GET", *path;
+    uint8_t psk[NODE_PSK_KEY_MAX], id[CLI_UUID_LEN], kid[DSUIT_SHA256_LEN];
+    size_t psk_len = 0;
+    char out[DSUIT_TOKEN_TEXT_MAX];
+    dsuit_key_t key;
+    int ch, rc;
+
+    opterr = 0;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, ":h", token_longopts, NULL)) != -1) {
+        switch (ch) {
+        case OPT_DEVICE_ID:
+            dev_id = optarg;
+            break;
+        case 'h':
+            fputs(token_usage, stdout);
+            return DSUIT_EXIT_OK;
+        case OPT_KEY:
+            keyf = optarg;
+            break;
+        case OPT_METHOD:
+            method = optarg;
+            break;
+        case OPT_NODE_NAME:
+            node = optarg;
+            break;
+        case OPT_PSK_ID:
+            psk_id = optarg;
+            break;
+        case OPT_PSK_KEY:
+            psk_hex = optarg;
+            break;
+        default:
+            return cli_getopt_error(CMD_TOKEN, ch, argv, token_longopts);
+        }
+    }
+    rc = cli_one_operand(CMD_TOKEN, argc, argv, "missing PATH", &path);
+    if (rc != DSUIT_EXIT_OK)
+        return rc;
+    if (node == NULL || node[0] == '\0')
+        return cli_usage_error(CMD_TOKEN, "missing option '--node-name'");
+    if ((keyf != NULL) == (psk_id != NULL))
+        return cli_usage_error(CMD_TOKEN,
+                               "give '--psk-id' and '--psk-key', or '--key'");
+    if (psk_id != NULL && psk_hex == NULL)
+        return cli_usage_error(CMD_TOKEN, "missing option '--psk-key'");
+    if (psk_hex != NULL && (psk_id == NULL || hex_key(psk_hex, psk, &psk_len)))
+        return cli_usage_error(CMD_TOKEN,
+                               "'--psk-key' needs %d to %d bytes in hex, with "
+                               "'--psk-id'",
+                               NODE_PSK_KEY_MIN, NODE_PSK_KEY_MAX);
+    if (dev_id != NULL && (keyf == NULL || cli_uuid_parse(dev_id, id) != 0))
+        return cli_usage_error(CMD_TOKEN,
+                               "'--device-id' needs a UUID, with '--key'");
+    if (path[0] != '/' || strlen(path) + strlen(method) + 2 >
+                              DSUIT_TOKEN_REQ_MAX)
+        return cli_usage_error(CMD_TOKEN, "PATH must start with '/' and be "
+                                          "shorter than %d bytes",
+                               DSUIT_TOKEN_REQ_MAX - 8);
+    memset(&key, 0, sizeof key);
+    if (keyf != NULL) {
+        rc = cli_tx_load_signing_key(CMD_TOKEN, keyf, &key);
+        if (rc != DSUIT_EXIT_OK)
+            return rc;
+        if (dev_id == NULL) {
+            if (dsuit_cose_key_id(&key, kid) != DSUIT_OK) {
+                dsuit_key_wipe(&key);
+                cli_error(CMD_TOKEN, "cannot compute the key's id");
+                return DSUIT_EXIT_FAIL;
+            }
+            memcpy(id, kid, CLI_UUID_LEN);
+        }
+    }
+    rc = dsuit_token_make(psk_id, psk_id ? psk : NULL, psk_len,
+                          keyf ? id : NULL, keyf ? &key : NULL, node, method,
+                          path, wall_ms(), out, sizeof out);
+    dsuit_key_wipe(&key);
+    dsuit_wipe(psk, sizeof psk);
+    if (rc != DSUIT_OK) {
+        cli_error(CMD_TOKEN, "cannot make the token: %s", dsuit_strerror(rc));
+        return cli_exit_for_err(rc);
+    }
+    printf("%s\n", out);
     return DSUIT_EXIT_OK;
 }
 
@@ -450,10 +592,11 @@ int cmd_device(int argc, char **argv)
     static const cli_verb_t verbs[] = {
         {"provision", verb_provision},
         {"register", verb_register},
+        {"token", verb_token},
         {"run", verb_run},
         {"once", verb_once},
     };
     return cli_run_verb(CMD, usage,
-                        "missing verb: provision, register, run or once", 1,
+                        "missing verb: provision, register, token, run or once", 1,
                         verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
 }

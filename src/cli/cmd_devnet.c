@@ -1084,8 +1084,7 @@ static void print_endpoints(const devnet_t *d, const char *leader, int detach)
         const dsuit_validator_t *v = &d->g->validators[i];
         printf("%s (pid %ld)\n", v->name, (long)d->pids[i]);
         printf("  http:  http://%s:%u\n", HOST, (unsigned)v->http_port);
-        printf("  coap:  coaps://%s:%u (not yet served)\n", HOST,
-               (unsigned)v->coap_port);
+        printf("  coap:  coaps://%s:%u\n", HOST, (unsigned)v->coap_port);
         printf("  raft:  %s:%u\n", HOST, (unsigned)v->raft_port);
         printf("  key:   %s/%s.key\n", dir, v->name);
         printf("  data:  %s/%s\n", dir, v->name);
@@ -1363,9 +1362,11 @@ static int devnet_status(int argc, char **argv)
         const char *why = "not running";
         json_t *st = alive ? get_status(v->http_port, &why) : NULL;
         json_t *n = json_object();
-        char url[64], pid[24];
+        char url[64], coap[64], pid[24];
 
         snprintf(url, sizeof url, "http://%s:%u", HOST, (unsigned)v->http_port);
+        snprintf(coap, sizeof coap, "coaps://%s:%u", HOST,
+                 (unsigned)v->coap_port);
         if (st == NULL)
             silent++;
         if (alive)
@@ -1375,6 +1376,7 @@ static int devnet_status(int argc, char **argv)
             n, "pid", d.pids[i] > 0 ? json_integer(d.pids[i]) : json_null());
         json_object_set_new(n, "running", json_boolean(alive));
         json_object_set_new(n, "http", json_string(url));
+        json_object_set_new(n, "coap", json_string(coap));
         json_object_set_new(n, "role", str_or_null(st, "role"));
         json_object_set_new(n, "leader", str_or_null(st, "leader"));
         json_object_set_new(n, "term", int_or_null(st, "term"));

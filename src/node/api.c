@@ -12,6 +12,8 @@
  *   GET  /v1/proof/{manifest digest}          LedgerProof (CBOR)
  *   GET  /v1/evidence               JSON: validators that signed two blocks
  *   GET  /v1/devices                JSON: devices that reported here
+ *   GET|POST /v1/device/fw/...      the device resources (device.c), with a
+ *                                   request token
  *   GET  /metrics                   Prometheus text format
  *   POST /internal/v1/tx            a follower forwarding to the leader
  *   POST /internal/v1/votes         a validator's vote on a block
@@ -859,6 +861,8 @@ void node_api_handle(void *arg, const dsuit_http_request_t *req,
         if (!get)
             goto method;
         node_image_get(n, p + 11, req, r);
+    } else if (strncmp(p, "/v1/device/fw/", 14) == 0) {
+        node_device_http(n, p + 10, req, r);
     } else if (strcmp(p, "/v1/devices") == 0) {
         if (!get)
             goto method;

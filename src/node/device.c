@@ -46,14 +46,13 @@
 #include "dsuit/ledger.h"
 #include "dsuit/store.h"
 #include "net/coap/server.h"
+#include "node/device_token.h"
 #include "node/keystore.h"
 #include "node/node_int.h"
 
 #define MODULE            "device"
 #define KEYSTORE_CHECK_MS 200          /* keystore file stat, at most every */
 #define LATEST_MAX        4096         /* vendor/class pairs served */
-#define REPORT_MAX        4096         /* SUIT_Report bytes kept */
-#define RESULT_MAX        256          /* result text */
 #define REPORTS_LISTED    10000        /* GET /v1/devices, at most */
 #define COAP_KEY_FILE     "coap-rpk.key"
 #define REPORTS_DIR       "devices"
@@ -63,6 +62,13 @@ typedef struct {
     uint64_t seq;
     uint8_t digest[32];
 } latest_t;
+
+#define NONCE_SLOTS 65536 /* HTTP tokens accepted per 2 * skew, at most */
+
+typedef struct {
+    uint8_t nonce[16];
+    uint64_t time_ms; /* 0: free */
+} nonce_slot_t;
 
 struct node_devices {
     dsuit_coap_server_t *coap;
@@ -75,6 +81,7 @@ struct node_devices {
     uint64_t ks_checked_ms; /* [mu] */
     latest_t *latest;       /* [mu] */
     size_t n_latest;        /* [mu] */
+    nonce_slot_t *nonces;   /* seen token nonces (HTTP), [nonce_mu] */
     uint64_t refreshed;     /* loop: certified height last seen */
 };
 
@@ -439,17 +446,7 @@ static void get_proof(dsuit_node_t *n, const device_t *d, const char *hex,
         node_proof_get(n, hex, r);
 }
 
-/* Parse a report: {1: seq, ? 2: manifest digest, 3: result, ? 4: report}. */
-typedef struct {
-    uint64_t seq;
-    const uint8_t *digest;
-    const char *result;
-    size_t result_len;
-    const uint8_t *report;
-    size_t report_len;
-} report_t;
-
-static int report_decode(const uint8_t *p, size_t len, report_t *out)
+int node_report_decode(const uint8_t *p, size_t len, node_report_t *out)
 {
     dsuit_cbor_dec_t d;
     size_t n, l;
@@ -479,12 +476,12 @@ static int report_decode(const uint8_t *p, size_t len, report_t *out)
         } else if (key == 3) {
             rc = dsuit_cbor_get_tstr(&d, &out->result, &out->result_len);
             if (rc == DSUIT_OK &&
-                (out->result_len == 0 || out->result_len > RESULT_MAX))
+                (out->result_len == 0 || out->result_len > NODE_REPORT_RESULT_MAX))
                 rc = DSUIT_E_INVAL;
             have_result = 1;
         } else {
             rc = dsuit_cbor_get_bstr(&d, &out->report, &out->report_len);
-            if (rc == DSUIT_OK && out->report_len > REPORT_MAX)
+            if (rc == DSUIT_OK && out->report_len > NODE_REPORT_SUIT_MAX)
                 rc = DSUIT_E_LIMIT;
         }
         if (rc != DSUIT_OK)
@@ -503,7 +500,7 @@ static void reports_dir(const dsuit_node_t *n, char *out, size_t cap)
 static void post_report(dsuit_node_t *n, const device_t *d, const uint8_t *body,
                         size_t len, dsuit_http_response_t *r)
 {
-    report_t rep;
+    node_report_t rep;
     char dir[PATH_MAX + 16], path[PATH_MAX + 200], tmp[PATH_MAX + 210], name[161];
     char digest[65] = "", *text = NULL, *hex = NULL, vendor[37], klass[37];
     json_t *j;
@@ -514,7 +511,7 @@ static void post_report(dsuit_node_t *n, const device_t *d, const uint8_t *body,
                     "reports need an authenticated device");
         return;
     }
-    rc = report_decode(body, len, &rep);
+    rc = node_report_decode(body, len, &rep);
     if (rc != DSUIT_OK) {
         error_reply(r, 400, "bad-request", "a report is {1: seq, 3: result}");
         return;
@@ -577,20 +574,27 @@ static void unmap(uint8_t *body, size_t len, void *arg)
     munmap(body, len);
 }
 
-static void get_image(dsuit_node_t *n, const device_t *d, const char *hex,
-                      dsuit_http_response_t *r, dsuit_coap_response_t *cr)
+/* Open the image a device may read: -1 with r filled, or the descriptor. */
+static int open_image(dsuit_node_t *n, const device_t *d, const char *hex,
+                      uint64_t *size, dsuit_http_response_t *r)
 {
     uint8_t want[32];
-    uint64_t size = 0;
-    void *p;
-    int fd;
+    int any = d->kind == DSUIT_COAP_PEER_NONE;
     if (strlen(hex) != 64 || !node_unhex(hex, want, 32)) {
         error_reply(r, 400, "bad-request", "an image digest is 64 hex digits");
-        return;
+        return -1;
     }
-    fd = node_image_open(n, want, d->kind == DSUIT_COAP_PEER_NONE ? NULL : d->vendor,
-                         d->kind == DSUIT_COAP_PEER_NONE ? NULL : d->klass, &size,
-                         r);
+    return node_image_open(n, want, any ? NULL : d->vendor,
+                           any ? NULL : d->klass, size, r);
+}
+
+/* CoAP: the whole image as one read-only mapping, sent block-wise. */
+static void get_image_coap(dsuit_node_t *n, const device_t *d, const char *hex,
+                           dsuit_http_response_t *r, dsuit_coap_response_t *cr)
+{
+    uint64_t size = 0;
+    void *p;
+    int fd = open_image(n, d, hex, &size, r);
     if (fd < 0)
         return;
     if (size == 0) {
@@ -611,6 +615,90 @@ static void get_image(dsuit_node_t *n, const device_t *d, const char *hex,
     cr->len = (size_t)size;
     cr->release = unmap;
     r->status = -1; /* answered in cr */
+}
+
+/* A single "bytes=" range of a body of size bytes (RFC 9110 §14.1.2).
+ * Returns 1 with [*first, *last] set, 0 when the header is to be ignored
+ * (absent, several ranges, not bytes), -1 when unsatisfiable. */
+static int parse_range(const char *h, uint64_t size, uint64_t *first,
+                       uint64_t *last)
+{
+    char *end;
+    unsigned long long a, b;
+    if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
+        return 0;
+    h += 6;
+    if (*h == '-') { /* the last b bytes */
+        if (h[1] < '0' || h[1] > '9')
+            return 0;
+        errno = 0;
+        b = strtoull(h + 1, &end, 10);
+        if (*end != '\0' || errno != 0)
+            return 0;
+        if (b == 0 || size == 0)
+            return -1;
+        *first = b >= size ? 0 : size - b;
+        *last = size - 1;
+        return 1;
+    }
+    if (*h < '0' || *h > '9')
+        return 0;
+    errno = 0;
+    a = strtoull(h, &end, 10);
+    if (*end != '-' || errno != 0)
+        return 0;
+    h = end + 1;
+    if (*h == '\0') {
+        b = size ? size - 1 : 0;
+    } else {
+        if (*h < '0' || *h > '9')
+            return 0;
+        b = strtoull(h, &end, 10);
+        if (*end != '\0' || errno != 0 || b < a)
+            return 0;
+        if (b >= size)
+            b = size ? size - 1 : 0;
+    }
+    if (a >= size)
+        return -1;
+    *first = a;
+    *last = b;
+    return 1;
+}
+
+/* HTTP: the image from the verified cache file, whole or one range. */
+static void get_image_http(dsuit_node_t *n, const device_t *d, const char *hex,
+                           const dsuit_http_request_t *req,
+                           dsuit_http_response_t *r)
+{
+    uint64_t size = 0, first = 0, last = 0;
+    int fd = open_image(n, d, hex, &size, r), range;
+    if (fd < 0)
+        return;
+    range = parse_range(dsuit_http_header(req, "Range"), size, &first, &last);
+    r->accept_ranges = 1;
+    snprintf(r->etag, sizeof r->etag, "\"%.16s\"", hex);
+    if (range < 0) {
+        close(fd);
+        error_reply(r, 416, "range-not-satisfiable",
+                    "the range lies outside the image");
+        snprintf(r->content_range, sizeof r->content_range, "bytes */%" PRIu64,
+                 size);
+        return;
+    }
+    r->content_type = "application/octet-stream";
+    r->from_file = 1;
+    r->fd = fd;
+    if (range > 0) {
+        r->status = 206;
+        r->offset = first;
+        r->len = (size_t)(last - first + 1);
+        snprintf(r->content_range, sizeof r->content_range,
+                 "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last, size);
+    } else {
+        r->status = 200;
+        r->len = (size_t)size;
+    }
 }
 
 static int coap_code(int http)
@@ -641,39 +729,61 @@ static int content_format(const char *type)
     return DSUIT_COAP_TEXT;
 }
 
+/* Is p "/fw/{36}/{36}/latest"? Copies the two ids out. */
+static int latest_path_parse(const char *p, char v[37], char c[37])
+{
+    if (strncmp(p, "/fw/", 4) != 0 || strlen(p) != 4 + 36 + 1 + 36 + 7 ||
+        p[40] != '/' || strcmp(p + 77, "/latest") != 0)
+        return 0;
+    memcpy(v, p + 4, 36);
+    v[36] = '\0';
+    memcpy(c, p + 41, 36);
+    c[36] = '\0';
+    return 1;
+}
+
+/* The resources, for both transports: CoAP passes cr (images then go out
+ * of a mapping), HTTP passes hreq (images from the file, with Range). */
+static void serve(dsuit_node_t *n, const device_t *d, const char *method,
+                  const char *p, const uint8_t *body, size_t len,
+                  dsuit_http_response_t *r, dsuit_coap_response_t *cr,
+                  const dsuit_http_request_t *hreq, uint64_t *etag)
+{
+    int get = strcmp(method, "GET") == 0;
+    char v[37], c[37];
+    if (strncmp(p, "/fw/img/", 8) == 0 && get) {
+        if (cr != NULL)
+            get_image_coap(n, d, p + 8, r, cr);
+        else
+            get_image_http(n, d, p + 8, hreq, r);
+    } else if (strncmp(p, "/fw/proof/", 10) == 0 && get) {
+        get_proof(n, d, p + 10, r);
+    } else if (strcmp(p, "/fw/report") == 0) {
+        if (strcmp(method, "POST") == 0)
+            post_report(n, d, body, len, r);
+        else
+            error_reply(r, 405, "method-not-allowed", "POST a report");
+    } else if (latest_path_parse(p, v, c) && get) {
+        get_latest(n, d, v, c, r, etag);
+    } else {
+        error_reply(r, 404, "not-found", "no such resource");
+    }
+}
+
 static void on_coap(void *arg, const dsuit_coap_request_t *req,
                     dsuit_coap_response_t *cr)
 {
     dsuit_node_t *n = arg;
     dsuit_http_response_t r;
     device_t d;
-    const char *p = req->path;
     uint64_t etag = 0;
-    int get = strcmp(req->method, "GET") == 0;
 
     memset(&r, 0, sizeof r);
-    if (!resolve(n, req->peer, &d)) {
+    if (!resolve(n, req->peer, &d))
         error_reply(&r, 401, "unauthorized", "unknown device");
-    } else if (strncmp(p, "/fw/img/", 8) == 0 && get) {
-        get_image(n, &d, p + 8, &r, cr);
-    } else if (strncmp(p, "/fw/proof/", 10) == 0 && get) {
-        get_proof(n, &d, p + 10, &r);
-    } else if (strcmp(p, "/fw/report") == 0) {
-        if (strcmp(req->method, "POST") == 0)
-            post_report(n, &d, req->body, req->len, &r);
-        else
-            error_reply(&r, 405, "method-not-allowed", "POST a report");
-    } else if (strncmp(p, "/fw/", 4) == 0 && get && strlen(p) == 4 + 36 + 1 + 36 + 7 &&
-               p[40] == '/' && strcmp(p + 77, "/latest") == 0) {
-        char v[37], c[37];
-        memcpy(v, p + 4, 36);
-        v[36] = '\0';
-        memcpy(c, p + 41, 36);
-        c[36] = '\0';
-        get_latest(n, &d, v, c, &r, &etag);
-    } else {
-        error_reply(&r, 404, "not-found", "no such resource");
-    }
+    else
+        serve(n, &d, req->method, req->path, req->body, req->len, &r, cr,
+              NULL, &etag);
     if (r.status == -1)
         return; /* cr filled */
     cr->code = coap_code(r.status);
@@ -683,6 +793,158 @@ static void on_coap(void *arg, const dsuit_coap_request_t *req,
     cr->len = r.len;
     if (r.from_file)
         close(r.fd);
+}
+
+/* ---- HTTP: /v1/device/... with request tokens (device_token.h) ----------- */
+
+static pthread_mutex_t nonce_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Remember a nonce; 0 if it was seen already (a replay) or there is no
+ * room (too many tokens at once), 1 if it is new. Slots older than
+ * twice the skew are reused: such a token is refused as stale anyway. */
+static int nonce_fresh(node_devices_t *dv, const uint8_t nonce[16],
+                       uint64_t now)
+{
+    uint64_t h;
+    int ok = 0;
+    memcpy(&h, nonce, sizeof h);
+    pthread_mutex_lock(&nonce_mu);
+    for (size_t i = 0; i < 64; i++) { /* bounded probe */
+        nonce_slot_t *s = &dv->nonces[(h + i) % NONCE_SLOTS];
+        if (s->time_ms != 0 && s->time_ms + 2 * DSUIT_TOKEN_SKEW_MS > now) {
+            if (memcmp(s->nonce, nonce, 16) == 0)
+                break; /* replay */
+            continue;
+        }
+        memcpy(s->nonce, nonce, 16);
+        s->time_ms = now;
+        ok = 1;
+        break;
+    }
+    pthread_mutex_unlock(&nonce_mu);
+    return ok;
+}
+
+/* Check the Authorization header of req for path; fills d or r. */
+static int authenticate(dsuit_node_t *n, const dsuit_http_request_t *req,
+                        const char *path, device_t *d,
+                        dsuit_http_response_t *r)
+{
+    const char *h = dsuit_http_header(req, "Authorization");
+    const char *self = n->g->validators[n->index].name;
+    uint8_t buf[DSUIT_TOKEN_TEXT_MAX];
+    char want[DSUIT_TOKEN_REQ_MAX];
+    size_t len = 0;
+    dsuit_token_claims_t c;
+    uint64_t now = node_now_ms();
+    int rc;
+
+    memset(d, 0, sizeof *d);
+    if (h == NULL || strncmp(h, "DSUIT ", 6) != 0) {
+        error_reply(r, 401, "unauthorized",
+                    "send 'Authorization: DSUIT <token>' (dsuit device "
+                    "token)");
+        return 0;
+    }
+    rc = dsuit_token_parse(h + 6, buf, sizeof buf, &len, &c);
+    if (rc != DSUIT_OK) {
+        error_reply(r, 401, "unauthorized", "the token does not parse");
+        return 0;
+    }
+    snprintf(want, sizeof want, "%s %s", req->method, path);
+    if (c.node_len != strlen(self) || memcmp(c.node, self, c.node_len) != 0 ||
+        c.request_len != strlen(want) ||
+        memcmp(c.request, want, c.request_len) != 0) {
+        error_reply(r, 401, "unauthorized",
+                    "the token is for another node or request");
+        return 0;
+    }
+    if (c.time_ms + DSUIT_TOKEN_SKEW_MS < now ||
+        c.time_ms > now + DSUIT_TOKEN_SKEW_MS) {
+        error_reply(r, 401, "unauthorized",
+                    "the token is too old or from the future");
+        return 0;
+    }
+    if (c.is_psk) {
+        node_devices_t *dv = n->dev;
+        const node_psk_t *e;
+        uint8_t key[NODE_PSK_KEY_MAX];
+        size_t kl = 0;
+        pthread_mutex_lock(&dv->mu);
+        keystore_refresh(n, dv);
+        e = node_keystore_find(dv->psk, dv->n_psk, (const uint8_t *)c.psk_id,
+                               c.psk_id_len);
+        if (e != NULL) {
+            memcpy(key, e->key, e->key_len);
+            kl = e->key_len;
+            snprintf(d->name, sizeof d->name, "psk:%.*s", (int)e->id_len,
+                     e->id);
+            memcpy(d->vendor, e->vendor, 16);
+            memcpy(d->klass, e->klass, 16);
+        }
+        pthread_mutex_unlock(&dv->mu);
+        rc = kl ? dsuit_token_verify(buf, len, key, kl, NULL) : DSUIT_E_KEY;
+        dsuit_wipe(key, sizeof key);
+        d->kind = DSUIT_COAP_PEER_PSK;
+    } else {
+        dsuit_store_txn_t *t;
+        const uint8_t *v;
+        size_t vl;
+        dsuit_device_rec_t rec;
+        dsuit_key_t key;
+        char u[37];
+        rc = dsuit_store_begin(dsuit_ledger_store(n->ledger), 0, &t);
+        if (rc == DSUIT_OK) {
+            rc = dsuit_store_get(t, DSUIT_TBL_DEVICES, c.device_id, 16, &v, &vl);
+            if (rc == DSUIT_OK && (dsuit_device_rec_decode(v, vl, &rec) !=
+                                       DSUIT_OK ||
+                                   dsuit_cose_key_decode(rec.key, rec.key_len,
+                                                         &key) != DSUIT_OK))
+                rc = DSUIT_E_STORE;
+            if (rc == DSUIT_OK) {
+                memcpy(d->vendor, rec.vendor, 16);
+                memcpy(d->klass, rec.class_id, 16);
+                rc = dsuit_token_verify(buf, len, NULL, 0, &key);
+            }
+            dsuit_store_abort(t);
+        }
+        node_uuid_text(c.device_id, u);
+        snprintf(d->name, sizeof d->name, "rpk:%s", u);
+        d->kind = DSUIT_COAP_PEER_RPK;
+    }
+    if (rc != DSUIT_OK) {
+        error_reply(r, 401, "unauthorized",
+                    "unknown device, or the token does not verify");
+        return 0;
+    }
+    /* Only a token that verified may take a nonce slot. */
+    if (!nonce_fresh(n->dev, c.nonce, now)) {
+        error_reply(r, 401, "unauthorized", "the token was used already");
+        return 0;
+    }
+    return 1;
+}
+
+void node_device_http(dsuit_node_t *n, const char *path,
+                      const dsuit_http_request_t *req,
+                      dsuit_http_response_t *r)
+{
+    device_t d;
+    uint64_t etag = 0;
+    if (!authenticate(n, req, req->path, &d, r))
+        return;
+    serve(n, &d, req->method, path, req->body, req->body_len, r, NULL, req,
+          &etag);
+    if (etag != 0 && r->status == 200) {
+        const char *inm = dsuit_http_header(req, "If-None-Match");
+        snprintf(r->etag, sizeof r->etag, "\"%" PRIu64 "\"", etag);
+        if (inm != NULL && strcmp(inm, r->etag) == 0) {
+            free(r->body);
+            r->body = NULL;
+            r->len = 0;
+            r->status = 304;
+        }
+    }
 }
 
 /* ---- GET /v1/devices --------------------------------------------------- */
@@ -797,7 +1059,10 @@ int node_devices_start(dsuit_node_t *n)
     if (dv == NULL)
         return DSUIT_E_NOMEM;
     dv->latest = calloc(LATEST_MAX, sizeof *dv->latest);
-    if (dv->latest == NULL) {
+    dv->nonces = calloc(NONCE_SLOTS, sizeof *dv->nonces);
+    if (dv->latest == NULL || dv->nonces == NULL) {
+        free(dv->latest);
+        free(dv->nonces);
         free(dv);
         return DSUIT_E_NOMEM;
     }
@@ -855,6 +1120,7 @@ void node_devices_stop(dsuit_node_t *n)
     dsuit_coap_server_stop(dv->coap);
     node_keystore_free(dv->psk, dv->n_psk);
     free(dv->latest);
+    free(dv->nonces);
     pthread_mutex_destroy(&dv->mu);
     free(dv);
     n->dev = NULL;

@@ -79,11 +79,7 @@ int node_keystore_load(const char *path, node_psk_t **out, size_t *n,
                        size_t *bad_line)
 {
     FILE *f = fopen(path, "r");
-    node_psk_t *v = NULL, e;
-    size_t cnt = 0, cap = 0, line_no = 0;
-    char line[LINE_MAX_LEN];
-    int rc = DSUIT_OK;
-
+    int rc;
     if (f == NULL) {
         if (errno != ENOENT)
             return DSUIT_E_IO;
@@ -91,6 +87,19 @@ int node_keystore_load(const char *path, node_psk_t **out, size_t *n,
         *n = 0;
         return DSUIT_OK;
     }
+    rc = node_keystore_read(f, out, n, bad_line);
+    fclose(f);
+    return rc;
+}
+
+int node_keystore_read(FILE *f, node_psk_t **out, size_t *n, size_t *bad_line)
+{
+    node_psk_t *v = NULL, e;
+    size_t cnt = 0, cap = 0, line_no = 0;
+    char line[LINE_MAX_LEN];
+    int rc = DSUIT_OK;
+
+    memset(&e, 0, sizeof e);
     while (fgets(line, sizeof line, f) != NULL) {
         int r;
         line_no++;
@@ -123,7 +132,6 @@ int node_keystore_load(const char *path, node_psk_t **out, size_t *n,
     }
     if (rc == DSUIT_OK && ferror(f))
         rc = DSUIT_E_IO;
-    fclose(f);
     dsuit_wipe(&e, sizeof e);
     dsuit_wipe(line, sizeof line);
     if (rc != DSUIT_OK) {

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define NODE_PSK_ID_MAX   64
 #define NODE_PSK_KEY_MIN  16
@@ -46,6 +47,10 @@ int node_psk_id_valid(const char *id, size_t len);
  * *bad_line set to its number), DSUIT_E_LIMIT, DSUIT_E_NOMEM.
  */
 int node_keystore_load(const char *path, node_psk_t **out, size_t *n,
+                       size_t *bad_line);
+
+/** The same, from an open stream (not closed here). */
+int node_keystore_read(FILE *f, node_psk_t **out, size_t *n,
                        size_t *bad_line);
 
 /** Wipe and free what node_keystore_load() returned. */

@@ -308,6 +308,27 @@ void node_devices_stop(dsuit_node_t *n);
 /** Loop thread, after the certified height moved: serve the newly
  * certified manifests and notify their observers. */
 void node_devices_certified(dsuit_node_t *n);
+/** /v1/device/{path}: the device resources over HTTP, authenticated by a
+ * request token (device_token.h); path is the CoAP path ("/fw/..."). */
+void node_device_http(dsuit_node_t *n, const char *path,
+                      const dsuit_http_request_t *req,
+                      dsuit_http_response_t *r);
+/* A device's report (POST /fw/report, docs/protocols.md):
+ * {1: installed seq, ? 2: manifest digest, 3: result, ? 4: SUIT_Report},
+ * deterministic CBOR, keys in order. Pointers into the buffer. */
+#define NODE_REPORT_RESULT_MAX 256  /* result text, bytes */
+#define NODE_REPORT_SUIT_MAX   4096 /* SUIT_Report bytes kept */
+typedef struct {
+    uint64_t seq;
+    const uint8_t *digest; /* 32 bytes, or NULL */
+    const char *result;
+    size_t result_len;
+    const uint8_t *report; /* or NULL */
+    size_t report_len;
+} node_report_t;
+/** Errors: DSUIT_E_INVAL (shape), DSUIT_E_LIMIT, CBOR errors. */
+int node_report_decode(const uint8_t *p, size_t len, node_report_t *out);
+
 /** GET /v1/devices: the devices that reported to this node (JSON). */
 void node_devices_list(dsuit_node_t *n, dsuit_http_response_t *r);
 

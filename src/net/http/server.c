@@ -234,7 +234,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c,
     if (hr->from_file) {
         free(hr->body);
         /* MHD closes the descriptor once the response is destroyed. */
-        mr = MHD_create_response_from_fd64(hr->len, hr->fd);
+        mr = MHD_create_response_from_fd_at_offset64(hr->len, hr->fd,
+                                                     hr->offset);
         if (mr == NULL) {
             close(hr->fd);
             return MHD_NO;
@@ -257,6 +258,15 @@ static enum MHD_Result send_response(struct MHD_Connection *c,
                                  hr->content_type) != MHD_YES) ||
         (hr->location != NULL &&
          MHD_add_response_header(mr, MHD_HTTP_HEADER_LOCATION, hr->location) !=
+             MHD_YES) ||
+        (hr->etag[0] != '\0' &&
+         MHD_add_response_header(mr, MHD_HTTP_HEADER_ETAG, hr->etag) !=
+             MHD_YES) ||
+        (hr->content_range[0] != '\0' &&
+         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_RANGE,
+                                 hr->content_range) != MHD_YES) ||
+        (hr->accept_ranges &&
+         MHD_add_response_header(mr, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes") !=
              MHD_YES)) {
         MHD_destroy_response(mr);
         return MHD_NO;

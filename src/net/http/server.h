@@ -117,11 +117,17 @@ typedef struct {
     uint8_t *body;
     size_t len;
     const char *location; /* optional Location header */
-    /* Instead of body: with from_file set, the first len bytes of the open
-     * file fd are sent (by sendfile where the system has it); the server
-     * owns fd from then on and closes it, also on error. */
+    /* Instead of body: with from_file set, len bytes of the open file fd
+     * from byte offset are sent (by sendfile where the system has it); the
+     * server owns fd from then on and closes it, also on error. */
     int from_file;
     int fd;
+    uint64_t offset;
+    /* Optional headers, sent when not empty: ETag (with its quotes),
+     * Content-Range; Accept-Ranges: bytes when accept_ranges is set. */
+    char etag[32];
+    char content_range[80];
+    int accept_ranges;
 } dsuit_http_response_t;
 
 /* Called once per complete request on one of the server's threads, possibly
