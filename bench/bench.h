@@ -125,7 +125,8 @@ int bench_es256_verify(void *arg, uint64_t n);
  * void bench_<name>(bench_t *b), defined in bench/bench_<name>.c. A new
  * module is one file and one entry here.
  */
-#define BENCH_MODULES(X) X(crypto) X(suit) X(ledger) X(merkle) X(node)
+#define BENCH_MODULES(X)                                                       \
+    X(crypto) X(suit) X(ledger) X(merkle) X(node) X(device)
 
 #define BENCH__DECLARE(name) void bench_##name(bench_t *b);
 BENCH_MODULES(BENCH__DECLARE)

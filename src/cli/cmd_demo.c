@@ -1,91 +1,92 @@
 /*
- * `dsuit demo`: walk through everything dsuit does, on one machine, and
- * time each step. Until the network exists it plays every part itself, in
- * a fresh temporary folder:
+ * `dsuit demo`: the draft's Figure 3 on a real local network, one line per
+ * step with its timing. In a fresh temporary folder it starts a 4-node
+ * devnet (3 registrars, 2 of them needed) and runs, as separate `dsuit`
+ * processes, what each party does:
  *
- *   keys          an ES256 author key, an Ed25519 registrar and validator
- *                 key, saved as keygen would and the public keys read back
- *   firmware      a 1 MiB pseudo-random image, and its SHA-256
- *   manifest      a signed SUIT envelope from the builder (vendor
- *                 "example.com", class "demo-board", sequence 1, install,
- *                 validate and invoke), its text severed: firmware.suit
- *   author check  the envelope authenticated with the author's public key
- *   ledger        a genesis with the one validator and registrar, and a
- *                 ledger (LMDB) opened on it
- *   register      the author registered by the registrar, proposed and
- *                 applied as a block
- *   publish       the envelope and the image's 256 KiB chunk digests
- *                 published, proposed and applied
- *   certificate   the validator's vote on that block, as a certificate a
- *                 device verifies with its trust (quorum 1 of 1)
- *   device        a simulated device processes the manifest: fetch from
- *                 the uri, image-match, invoke; its report is encoded
- *   tamper        one flipped byte in the fetched image: image-match fails
- *   rollback      a device already at sequence 1 refuses the manifest
- *   replay check  the ledger replayed from genesis and compared
+ *   network        dsuit devnet up (4 validators, each a registration,
+ *                  general and retrieval node)
+ *   keys           the author's ES256 key, an RPK device's ES256 key
+ *   register       2 of 3 registrars register the author for the vendor
+ *                  and class (dsuit author register), certified
+ *   firmware       a 1 MiB image
+ *   manifest       the author creates and signs the SUIT manifest
+ *   publish        through node-2 (the registration node); the phases
+ *                  below come from the nodes' own logs:
+ *                    registration check and manifest verification
+ *                    image upload
+ *                    chunk distribution (R copies of each chunk)
+ *                    commit: every node applied the block (and verified the
+ *                      manifest while applying it)
+ *                    every node verified the image from the chunk store
+ *                    certificate (as seen by the author's client)
+ *   credentials    a PSK device provisioned on every node, an RPK device
+ *                  registered on the ledger
+ *   psk device     dsuit device once over CoAP/DTLS-PSK from node-1: latest
+ *                  manifest, author signature, ledger proof against the
+ *                  genesis, image download, image-match, install, report
+ *   rpk device     the same with a raw public key, from node-3
+ *   reports        both reports listed by the nodes (GET /v1/devices)
+ *   author gone    the author's private key deleted, node-2 killed (-9)
+ *   third device   a new device asks node-2 first, then node-4: it fails
+ *                  over and updates from node-4
  *
- * The demo is a list of steps run in order; a failed step stops the run
- * and the rest are reported as skipped. The same procedure on real nodes
- * is `dsuit devnet up` plus author, publish and store commands; devices
- * over CoAP/DTLS come with the device service. Page: docs/cli/dsuit-demo.md.
+ * Then a summary table. Every process started here is stopped at the end
+ * (devnet down, then SIGKILL of any node pid that is still that devnet's),
+ * also on failure and on Ctrl-C. Page: docs/cli/dsuit-demo.md.
  */
-#include <dirent.h>
+#define _DEFAULT_SOURCE /* timegm */
+#define _XOPEN_SOURCE 700 /* strptime, nftw */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/cli_uuid.h"
-#include "dsuit/block.h"
-#include "dsuit/cert.h"
-#include "dsuit/cose.h"
 #include "dsuit/crypto.h"
-#include "dsuit/error.h"
-#include "dsuit/genesis.h"
-#include "dsuit/ledger.h"
-#include "dsuit/suit.h"
-#include "dsuit/suit_build.h"
-#include "dsuit/tx.h"
+#include "net/http/client.h"
 
-#define CMD "demo"
-
-#define DEMO_IMAGE_LEN  (1024 * 1024)
-#define DEMO_IMAGE_SEED 0x5d5e17c0ffee2024ULL
-#define DEMO_CHUNK_SIZE DSUIT_POLICY_CHUNK_SIZE
-#define DEMO_N_CHUNKS   ((DEMO_IMAGE_LEN + DEMO_CHUNK_SIZE - 1) / DEMO_CHUNK_SIZE)
-/* The simulated device's one component: what it can hold. */
-#define DEMO_COMPONENT_CAP (1024 * 1024)
-#define DEMO_VENDOR_DOMAIN "example.com"
-#define DEMO_CLASS_NAME    "demo-board"
-#define DEMO_URI           "file:firmware.bin"
-/* The envelope is about 500 bytes; a publish adds the chunk digests. */
-#define DEMO_ENV_MAX     4096
-#define DEMO_TX_MAX      8192
-#define DEMO_GENESIS_MAX 4096
-#define DEMO_CERT_MAX    256
-#define DEMO_REPORT_MAX  2048
-#define DEMO_PEM_MAX     1024
+#define CMD          "demo"
+#define NODES        4
+#define IMAGE_LEN    (1024 * 1024)
+#define VENDOR       "example.com"
+#define KLASS        "demo-board"
+/* Where the manifest says the image is; devices fetch it by digest from
+ * whichever retrieval node they use (images are content-addressed). */
+#define URI "coaps://firmware.example.com/demo-board/1.bin"
+#define RUN_MAX_S    60  /* any one subprocess */
+#define OUT_MAX      16384
+#define MAX_ROWS     32
+#define PSK_HEX      "64656d6f2d6465766963652d70736b2d6b6579" /* demo-device-psk-key */
 
 static const char usage[] =
     "usage: dsuit demo [--keep]\n"
     "\n"
-    "Walk through what dsuit does, on one machine, in a temporary folder:\n"
-    "author, registrar and validator keys; a 1 MiB firmware image; a signed\n"
-    "SUIT manifest; a genesis and a ledger; the author registered and the\n"
-    "manifest published; a commit certificate; a simulated device that\n"
-    "updates and boots, refuses a tampered image and a rollback; and a\n"
-    "replay check of the ledger. Prints one line per step with its time in\n"
-    "milliseconds, then a summary.\n"
+    "Run the Distributed SUIT procedure (draft-lee-suit-distarch, Figure 3)\n"
+    "on a local network it starts in a temporary folder: a 4-node devnet;\n"
+    "registrars register an author; the author signs a SUIT manifest for a\n"
+    "1 MiB image and publishes it (registration check, upload, chunk\n"
+    "distribution, every node verifying manifest and image, commit and\n"
+    "certificate); a PSK device and an RPK device update over CoAP/DTLS and\n"
+    "report; then the author disappears (key deleted, its registration node\n"
+    "killed) and a third device still updates from another node. One line\n"
+    "per step with its time, then a summary. Stops every process it started.\n"
     "\n"
     "options:\n"
     "  --help, -h   show this help\n"
-    "  --keep       keep the temporary folder and print its path\n";
+    "  --keep       keep the folder (and its node logs) and print its path\n";
 
 enum { OPT_KEEP = 256 };
 
@@ -96,303 +97,38 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* One party's key pair and the public key read back from its file. */
-struct demo_key {
-    const char *name; /* file name stem in the work folder */
-    dsuit_key_type_t type;
-    dsuit_key_t key; /* private, as generated */
-    dsuit_key_t pub; /* public, reloaded from <name>.pub */
-    uint8_t id[DSUIT_SHA256_LEN];
-};
+typedef struct {
+    char name[48];
+    double ms;
+    int ok;
+    char note[160];
+} row_t;
 
-/* A simulated device: one component held in memory, and what the
- * processor's platform callbacks did to it. */
-struct demo_device {
-    const char *dir;    /* where "file:" uris are read from */
-    uint8_t *component; /* DEMO_COMPONENT_CAP bytes */
-    size_t len;         /* bytes the component holds */
-    int tamper;         /* flip a byte of what fetch reads */
-    size_t tamper_at;
-    int invoked;
-    dsuit_suit_report_t report;
-};
+typedef struct {
+    char dir[PATH_MAX];
+    char net[PATH_MAX + 8];
+    char self[PATH_MAX];
+    char rpk_key[PATH_MAX + 32];
+    int keep, devnet_up;
+    char name[NODES][32], http[NODES][64], coap[NODES][64];
+    long pid[NODES];
+    uint64_t t0;
+    row_t rows[MAX_ROWS];
+    size_t n_rows;
+    char out[OUT_MAX]; /* stdout of the last subprocess */
+    char why[400];     /* why a step failed */
+    uint64_t publish_start, publish_end;
+    char manifest[65];
+} demo_t;
 
-struct demo {
-    char dir[4096]; /* the work folder */
-    char image_path[4200], suit_path[4200], ledger_dir[4200];
-    struct demo_key author, registrar, validator;
-    uint8_t *image; /* DEMO_IMAGE_LEN bytes */
-    uint8_t digest[DSUIT_SHA256_LEN];
-    uint8_t vendor[CLI_UUID_LEN], class_id[CLI_UUID_LEN];
-    uint8_t env[DEMO_ENV_MAX]; /* firmware.suit */
-    size_t env_len;
-    uint8_t genesis[DEMO_GENESIS_MAX];
-    size_t genesis_len;
-    uint8_t chain[DSUIT_SHA256_LEN];
-    dsuit_ledger_t *ledger;
-    uint64_t nonce;
-    dsuit_block_info_t last; /* the last block applied */
-    uint8_t *component;      /* the device's buffer, DEMO_COMPONENT_CAP */
-    char note[160];          /* printed after a passing step */
-    char why[200];           /* reason a step failed */
-};
+static volatile sig_atomic_t interrupted;
 
-static void note(struct demo *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void note(struct demo *d, const char *fmt, ...)
+static void on_signal(int sig)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(d->note, sizeof(d->note), fmt, ap);
-    va_end(ap);
+    (void)sig;
+    interrupted = 1;
 }
 
-static int fail(struct demo *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int fail(struct demo *d, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(d->why, sizeof(d->why), fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* ---- 1. keys ------------------------------------------------------------ */
-
-/* Generate one key, save it as `dsuit keygen` does (PKCS#8 PEM .key,
- * COSE_Key .pub) and read the public key back, checking it is the key
- * that was generated. */
-static int make_key(struct demo *d, struct demo_key *k)
-{
-    char path[4300], pem[DEMO_PEM_MAX];
-    uint8_t cose[DSUIT_COSE_KEY_MAX], id[DSUIT_SHA256_LEN];
-    size_t pem_len, cose_len;
-    int err, rc = -1;
-
-    err = dsuit_key_generate(k->type, &k->key);
-    if (err == DSUIT_OK)
-        err = dsuit_cose_key_id(&k->key, k->id);
-    if (err == DSUIT_OK)
-        err = dsuit_key_to_pem(&k->key, 1, pem, sizeof(pem), &pem_len);
-    if (err == DSUIT_OK)
-        err = dsuit_cose_key_encode(&k->key, cose, sizeof(cose), &cose_len);
-    if (err != DSUIT_OK) {
-        fail(d, "%s key: %s", k->name, dsuit_strerror(err));
-        goto out;
-    }
-    snprintf(path, sizeof(path), "%s/%s.key", d->dir, k->name);
-    if (cli_write_file_atomic(CMD, path, pem, pem_len, 0600, 0)) {
-        fail(d, "cannot write '%s'", path);
-        goto out;
-    }
-    snprintf(path, sizeof(path), "%s/%s.pub", d->dir, k->name);
-    if (cli_write_file_atomic(CMD, path, cose, cose_len, 0644, 0)) {
-        fail(d, "cannot write '%s'", path);
-        goto out;
-    }
-    if (cli_load_key(CMD, path, &k->pub)) {
-        fail(d, "cannot load '%s'", path);
-        goto out;
-    }
-    err = dsuit_cose_key_id(&k->pub, id);
-    if (err != DSUIT_OK) {
-        fail(d, "cannot compute the key id: %s", dsuit_strerror(err));
-        goto out;
-    }
-    if (k->pub.has_private || memcmp(id, k->id, sizeof(id)) != 0) {
-        fail(d, "'%s' does not hold the public key generated", path);
-        goto out;
-    }
-    rc = 0;
-out:
-    dsuit_wipe(pem, sizeof(pem));
-    return rc;
-}
-
-static int step_keys(struct demo *d)
-{
-    if (make_key(d, &d->author) || make_key(d, &d->registrar) ||
-        make_key(d, &d->validator))
-        return -1;
-    note(d, "%s (ES256), %s, %s (Ed25519): .key + .pub", d->author.name,
-         d->registrar.name, d->validator.name);
-    return 0;
-}
-
-/* ---- 2. firmware -------------------------------------------------------- */
-
-/* xorshift64*: a fixed, fast pseudo-random sequence, so every run builds
- * the same image. */
-static uint64_t next_random(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545f4914f6cdd1dULL;
-}
-
-static int step_firmware(struct demo *d)
-{
-    uint64_t s = DEMO_IMAGE_SEED;
-    char hex[17];
-    int err;
-
-    d->image = malloc(DEMO_IMAGE_LEN);
-    if (d->image == NULL)
-        return fail(d, "%s", strerror(ENOMEM));
-    for (size_t i = 0; i < DEMO_IMAGE_LEN; i += 8) {
-        uint64_t r = next_random(&s);
-        for (size_t j = 0; j < 8; j++)
-            d->image[i + j] = (uint8_t)(r >> (8 * j));
-    }
-    if (cli_write_file_atomic(CMD, d->image_path, d->image, DEMO_IMAGE_LEN,
-                              0644, 0))
-        return fail(d, "cannot write '%s'", d->image_path);
-    err = dsuit_sha256(d->image, DEMO_IMAGE_LEN, d->digest);
-    if (err != DSUIT_OK)
-        return fail(d, "%s", dsuit_strerror(err));
-    cli_hex_encode(d->digest, 8, hex, sizeof(hex));
-    note(d, "firmware.bin, %d bytes, sha-256 %s...", DEMO_IMAGE_LEN, hex);
-    return 0;
-}
-
-/* ---- 3. manifest -------------------------------------------------------- */
-
-/* Build the envelope with its text severable, sign it, then sever the
- * text: the signature covers the manifest, which keeps the text's digest. */
-static int step_manifest(struct demo *d)
-{
-    static const uint8_t id0[1] = {0x00};
-    uint8_t full[DEMO_ENV_MAX];
-    size_t full_len = 0;
-    char hex[2 * DSUIT_SHA256_LEN + 1];
-    dsuit_suit_build_desc_t desc;
-    dsuit_suit_build_component_t *c = &desc.components[0];
-    dsuit_suit_build_signer_t signer = {
-        .key = &d->author.key,
-        .alg = 0, /* ES256 for a P-256 key */
-        .kid = d->author.id,
-        .kid_len = sizeof(d->author.id),
-    };
-    dsuit_suit_envelope_t env;
-    int err;
-
-    /* UUIDv5 as `dsuit manifest create --vendor-domain --class` does. */
-    if (cli_uuid5(cli_uuid_ns_dns, DEMO_VENDOR_DOMAIN,
-                  strlen(DEMO_VENDOR_DOMAIN), d->vendor) != 0 ||
-        cli_uuid5(d->vendor, DEMO_CLASS_NAME, strlen(DEMO_CLASS_NAME),
-                  d->class_id) != 0)
-        return fail(d, "cannot make the vendor and class UUIDs");
-
-    dsuit_suit_build_desc_init(&desc);
-    desc.seq = 1;
-    desc.n_components = 1;
-    desc.sequences = DSUIT_SUIT_BUILD_INSTALL | DSUIT_SUIT_BUILD_VALIDATE |
-                     DSUIT_SUIT_BUILD_INVOKE;
-    desc.invoke_component = 0;
-    desc.description = "dsuit demo firmware";
-    desc.severable = DSUIT_SUIT_BUILD_MEMBER_TEXT;
-    c->id.parts[0].ptr = id0;
-    c->id.parts[0].len = sizeof(id0);
-    c->id.n_parts = 1;
-    memcpy(c->vendor_id, d->vendor, sizeof(c->vendor_id));
-    memcpy(c->class_id, d->class_id, sizeof(c->class_id));
-    memcpy(c->image_digest, d->digest, sizeof(c->image_digest));
-    c->image_size = DEMO_IMAGE_LEN;
-    c->uri = DEMO_URI;
-    c->text.vendor_domain = DEMO_VENDOR_DOMAIN;
-    c->text.model_info = DEMO_CLASS_NAME;
-
-    err = dsuit_suit_build_envelope(&desc, &signer, 1, full, sizeof(full),
-                                    &full_len);
-    if (err == DSUIT_OK)
-        err =
-            dsuit_suit_build_sever(full, full_len, DSUIT_SUIT_BUILD_MEMBER_TEXT,
-                                   d->env, sizeof(d->env), &d->env_len);
-    if (err != DSUIT_OK)
-        return fail(d, "%s", dsuit_strerror(err));
-    if (cli_write_file_atomic(CMD, d->suit_path, d->env, d->env_len, 0644, 0))
-        return fail(d, "cannot write '%s'", d->suit_path);
-    err = dsuit_suit_envelope_decode(d->env, d->env_len, &env, NULL);
-    if (err != DSUIT_OK)
-        return fail(d, "%s", dsuit_strerror(err));
-    if (env.digest_bytes.len != DSUIT_SHA256_LEN ||
-        cli_hex_encode(env.digest_bytes.ptr, env.digest_bytes.len, hex,
-                       sizeof(hex)) != 0)
-        return fail(d, "the envelope has no SHA-256 manifest digest");
-    note(d, "firmware.suit, %zu bytes, digest %s", d->env_len, hex);
-    return 0;
-}
-
-/* ---- 4. author check ---------------------------------------------------- */
-
-static int step_author_check(struct demo *d)
-{
-    dsuit_suit_envelope_t env;
-    dsuit_suit_error_t where = {0};
-    int err =
-        dsuit_suit_parse(d->env, d->env_len, &d->author.pub, 1, &env, &where);
-    if (err != DSUIT_OK)
-        return fail(d, "%s (%s)", dsuit_strerror(err),
-                    where.reason ? where.reason : "");
-    if (env.members[DSUIT_SUIT_SEV_TEXT].state != DSUIT_SUIT_MEMBER_SEVERED)
-        return fail(d, "the text is not severed");
-    note(d, "authentic, sequence %llu, text severed",
-         (unsigned long long)env.seq);
-    return 0;
-}
-
-/* ---- 5. genesis + ledger ------------------------------------------------ */
-
-static int step_ledger(struct demo *d)
-{
-    char path[4300];
-    dsuit_genesis_t *g = NULL;
-    dsuit_ledger_opts_t opts = {0};
-    const char *why = NULL;
-    int err;
-
-    err = dsuit_genesis_new(&g);
-    if (err != DSUIT_OK)
-        return fail(d, "%s", dsuit_strerror(err));
-    snprintf(g->chain_name, sizeof(g->chain_name), "dsuit-demo");
-    g->time = (uint64_t)time(NULL);
-    g->threshold = 1;
-    g->policy.replicas = 1; /* at most the number of validators */
-    err = dsuit_genesis_add_validator(g, "node-a", &d->validator.pub,
-                                      "127.0.0.1", 7000, 8000, 5683);
-    if (err == DSUIT_OK)
-        err = dsuit_genesis_add_registrar(g, &d->registrar.pub);
-    if (err == DSUIT_OK)
-        err = dsuit_genesis_encode(g, d->genesis, sizeof(d->genesis),
-                                   &d->genesis_len);
-    if (err == DSUIT_OK)
-        memcpy(d->chain, g->hash, sizeof(d->chain));
-    else
-        (void)dsuit_genesis_validate(g, &why);
-    dsuit_genesis_free(g);
-    if (err != DSUIT_OK)
-        return fail(d, "genesis: %s%s%s", dsuit_strerror(err), why ? ": " : "",
-                    why ? why : "");
-
-    snprintf(path, sizeof(path), "%s/genesis.cbor", d->dir);
-    if (cli_write_file_atomic(CMD, path, d->genesis, d->genesis_len, 0644, 0))
-        return fail(d, "cannot write '%s'", path);
-    if (mkdir(d->ledger_dir, 0755) != 0)
-        return fail(d, "cannot create '%s': %s", d->ledger_dir,
-                    strerror(errno));
-    err = dsuit_ledger_open(d->ledger_dir, d->genesis, d->genesis_len, &opts,
-                            &d->ledger, &why);
-    if (err != DSUIT_OK)
-        return fail(d, "cannot open the ledger: %s%s%s", dsuit_strerror(err),
-                    why ? ": " : "", why ? why : "");
-    note(d, "genesis.cbor (1 validator, 1 registrar), ledger/ at height %llu",
-         (unsigned long long)dsuit_ledger_height(d->ledger));
-    return 0;
-}
-
-/* Milliseconds since 1970, the proposer's clock for block times. */
 static uint64_t wall_ms(void)
 {
     struct timespec ts;
@@ -400,576 +136,715 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* As the validator: propose a block of one transaction and apply it; the
- * transaction's result code goes to *result. d->last describes the block. */
-static int commit_tx(struct demo *d, const uint8_t *tx, size_t tx_len,
-                     uint64_t *result)
+static void sleep_ms(unsigned ms)
 {
-    const uint8_t *txs[1] = {tx}, *got;
-    size_t lens[1] = {tx_len}, got_len, blk_len = 0;
-    uint8_t *blk = NULL;
-    dsuit_block_t b;
-    dsuit_block_iter_t it;
-    int err;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
 
-    err = dsuit_ledger_propose(d->ledger, &d->validator.key, wall_ms(), txs,
-                               lens, 1, &blk, &blk_len);
-    if (err != DSUIT_OK)
-        return fail(d, "propose: %s", dsuit_strerror(err));
-    memset(&d->last, 0, sizeof(d->last));
-    err = dsuit_ledger_apply(d->ledger, blk, blk_len, &d->last);
-    if (err != DSUIT_OK) {
-        free(blk);
-        return fail(d, "apply: %s%s%s", dsuit_strerror(err),
-                    d->last.reason ? ": " : "",
-                    d->last.reason ? d->last.reason : "");
+static void fail_why(demo_t *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void fail_why(demo_t *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->why, sizeof d->why, fmt, ap);
+    va_end(ap);
+}
+
+/* Print one line: "  [  1234 ms] name: note", and keep it for the table. */
+static void row(demo_t *d, const char *name, double ms, int ok,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void row(demo_t *d, const char *name, double ms, int ok,
+                const char *fmt, ...)
+{
+    row_t *r = d->n_rows < MAX_ROWS ? &d->rows[d->n_rows++] : NULL;
+    char note[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(note, sizeof note, fmt, ap);
+    va_end(ap);
+    printf("  %-44s %8.0f ms  %s%s\n", name, ms, ok ? "" : "FAILED: ", note);
+    fflush(stdout);
+    if (r != NULL) {
+        snprintf(r->name, sizeof r->name, "%s", name);
+        r->ms = ms;
+        r->ok = ok;
+        snprintf(r->note, sizeof r->note, "%s", note);
     }
-    err = dsuit_block_decode(blk, blk_len, &b);
-    if (err == DSUIT_OK) {
-        dsuit_block_iter_init(&it, &b);
-        err = dsuit_block_next_tx(&it, &got, &got_len, result);
-    }
-    free(blk);
-    if (err != DSUIT_OK)
-        return fail(d, "cannot read the block back: %s", dsuit_strerror(err));
-    return 0;
 }
 
-/* ---- 6. register the author --------------------------------------------- */
-
-static int step_register(struct demo *d)
-{
-    uint8_t body[1024], tx[DEMO_TX_MAX];
-    size_t body_len, tx_len;
-    uint64_t result;
-    const uint8_t(*classes)[16] = (const uint8_t(*)[16])d->class_id;
-    int err;
-
-    err = dsuit_tx_body_register_author(d->chain, d->nonce++, &d->author.pub,
-                                        "demo author", d->vendor, classes, 1,
-                                        body, sizeof(body), &body_len);
-    if (err == DSUIT_OK)
-        err = dsuit_tx_assemble(body, body_len, &d->registrar.key, 1, tx,
-                                sizeof(tx), &tx_len);
-    if (err != DSUIT_OK)
-        return fail(d, "%s", dsuit_strerror(err));
-    if (commit_tx(d, tx, tx_len, &result))
-        return -1;
-    if (result != DSUIT_TXR_OK)
-        return fail(d, "result %s: %s", dsuit_txr_name((int)result),
-                    dsuit_txr_message((int)result));
-    note(d, "register-author signed by the registrar, block %llu: %s",
-         (unsigned long long)d->last.height, dsuit_txr_name((int)result));
-    return 0;
-}
-
-/* ---- 7. publish ------------------------------------------------------- */
-
-static int step_publish(struct demo *d)
-{
-    uint8_t chunks[DEMO_N_CHUNKS][DSUIT_SHA256_LEN];
-    uint8_t body[DEMO_TX_MAX], tx[DEMO_TX_MAX];
-    size_t body_len, tx_len;
-    uint64_t result, mlog;
-    dsuit_tx_image_in_t img = {
-        .digest = d->digest,
-        .size = DEMO_IMAGE_LEN,
-        .chunk_size = DEMO_CHUNK_SIZE,
-        .chunks = (const uint8_t(*)[32])chunks,
-        .n_chunks = DEMO_N_CHUNKS,
-    };
-    int err = DSUIT_OK;
-
-    for (size_t i = 0; i < DEMO_N_CHUNKS && err == DSUIT_OK; i++) {
-        size_t off = i * DEMO_CHUNK_SIZE;
-        size_t n = DEMO_IMAGE_LEN - off < DEMO_CHUNK_SIZE ? DEMO_IMAGE_LEN - off
-                                                          : DEMO_CHUNK_SIZE;
-        err = dsuit_sha256(d->image + off, n, chunks[i]);
-    }
-    /* A publish carries no signature of its own: the envelope's is the
-     * author's. */
-    if (err == DSUIT_OK)
-        err = dsuit_tx_body_publish(d->chain, d->nonce++, d->env, d->env_len,
-                                    &img, 1, body, sizeof(body), &body_len);
-    if (err == DSUIT_OK)
-        err =
-            dsuit_tx_assemble(body, body_len, NULL, 0, tx, sizeof(tx), &tx_len);
-    if (err != DSUIT_OK)
-        return fail(d, "%s", dsuit_strerror(err));
-    if (commit_tx(d, tx, tx_len, &result))
-        return -1;
-    if (result != DSUIT_TXR_OK)
-        return fail(d, "result %s: %s", dsuit_txr_name((int)result),
-                    dsuit_txr_message((int)result));
-    mlog = dsuit_ledger_mlog_size(d->ledger);
-    if (mlog != 1)
-        return fail(d, "manifest log size %llu, expected 1",
-                    (unsigned long long)mlog);
-    note(d, "%d chunks of 256 KiB, block %llu: %s, manifest log size %llu",
-         (int)DEMO_N_CHUNKS, (unsigned long long)d->last.height,
-         dsuit_txr_name((int)result), (unsigned long long)mlog);
-    return 0;
-}
-
-/* ---- 8. certificate ----------------------------------------------------- */
-
-static int step_certificate(struct demo *d)
-{
-    uint8_t sig[1][DSUIT_SIG_LEN], cert_buf[DEMO_CERT_MAX];
-    uint64_t index[1];
-    size_t cert_len, valid = 0;
-    dsuit_cert_t cert;
-    dsuit_trust_t trust = {
-        .chain = d->chain,
-        .validators = &d->validator.pub,
-        .n_validators = 1,
-        .quorum = 1,
-    };
-    int at = dsuit_genesis_validator_index(dsuit_ledger_genesis(d->ledger),
-                                           d->validator.id);
-    int err;
-
-    if (at < 0)
-        return fail(d, "the validator is not in the genesis");
-    index[0] = (uint64_t)at;
-    err = dsuit_cert_vote(&d->validator.key, d->chain, d->last.hash, sig[0]);
-    if (err == DSUIT_OK)
-        err = dsuit_cert_encode(d->last.height, d->last.hash, index,
-                                (const uint8_t(*)[DSUIT_SIG_LEN])sig, 1,
-                                cert_buf, sizeof(cert_buf), &cert_len);
-    /* What a device does with it: decode, count the votes that verify. */
-    if (err == DSUIT_OK)
-        err = dsuit_cert_decode(cert_buf, cert_len, &cert);
-    if (err == DSUIT_OK)
-        err = dsuit_cert_verify(&cert, &trust, &valid);
-    if (err != DSUIT_OK)
-        return fail(d, "%s", dsuit_strerror(err));
-    if (cert.height != d->last.height ||
-        memcmp(cert.block_hash, d->last.hash, DSUIT_SHA256_LEN) != 0)
-        return fail(d, "the certificate names another block");
-    note(d, "certified: block %llu, %zu of %zu votes, %zu bytes",
-         (unsigned long long)cert.height, valid, trust.n_validators, cert_len);
-    return 0;
-}
-
-/* ---- 9-11. the simulated device ----------------------------------------- */
-
-static int dev_check(const dsuit_suit_component_t *c)
-{
-    return c != NULL && c->index == 0 && c->params != NULL
-               ? DSUIT_OK
-               : DSUIT_E_SUIT_COMPONENT;
-}
-
-/* SHA-256 of the component's first `size` bytes (all it holds when the
- * manifest gives no size, or more than it holds, which then cannot match). */
-static int dev_digest(void *arg, const dsuit_suit_component_t *c, size_t size,
-                      int has_size, uint8_t out[DSUIT_SHA256_LEN])
-{
-    struct demo_device *dev = arg;
-    size_t n = dev->len;
-    int err = dev_check(c);
-    if (err != DSUIT_OK)
-        return err;
-    if (has_size && size <= n)
-        n = size;
-    return dsuit_sha256(dev->component, n, out);
-}
-
-/* Fetch "file:<name>", a file in the work folder, into the component. */
-static int dev_fetch(void *arg, const dsuit_suit_component_t *c)
-{
-    static const char scheme[] = "file:";
-    struct demo_device *dev = arg;
-    const dsuit_bytes_t *uri;
-    char name[256], path[4400];
-    FILE *f;
-    size_t n, name_len;
-    int err = dev_check(c), extra;
-
-    if (err != DSUIT_OK)
-        return err;
-    uri = &c->params->uri;
-    if (!(c->params->set & (1u << DSUIT_SUIT_PARAM_URI)) ||
-        uri->len <= sizeof(scheme) - 1 ||
-        memcmp(uri->ptr, scheme, sizeof(scheme) - 1) != 0)
-        return DSUIT_E_UNSUPPORTED;
-    name_len = uri->len - (sizeof(scheme) - 1);
-    if (name_len >= sizeof(name))
-        return DSUIT_E_LIMIT;
-    memcpy(name, uri->ptr + sizeof(scheme) - 1, name_len);
-    name[name_len] = '\0';
-    /* A plain file name: nothing outside the work folder. */
-    if (strlen(name) != name_len || strchr(name, '/') != NULL ||
-        strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return DSUIT_E_INVAL;
-    snprintf(path, sizeof(path), "%s/%s", dev->dir, name);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        return DSUIT_E_IO;
-    n = fread(dev->component, 1, DEMO_COMPONENT_CAP, f);
-    extra = fgetc(f);
-    err = ferror(f) ? DSUIT_E_IO : extra != EOF ? DSUIT_E_LIMIT : DSUIT_OK;
-    fclose(f);
-    if (err != DSUIT_OK) {
-        dev->len = 0;
-        return err;
-    }
-    dev->len = n;
-    /* The demo's stand-in for a corrupted transfer. */
-    if (dev->tamper && dev->tamper_at < n)
-        dev->component[dev->tamper_at] ^= 0x01;
-    return DSUIT_OK;
-}
-
-static int dev_invoke(void *arg, const dsuit_suit_component_t *c)
-{
-    struct demo_device *dev = arg;
-    int err = dev_check(c);
-    if (err == DSUIT_OK)
-        dev->invoked = 1;
-    return err;
-}
-
-/* Records go into the device's report (dsuit_suit_report_add wants the
- * report as its argument, the platform passes the device). */
-static void dev_report(void *arg, const dsuit_suit_record_t *rec)
-{
-    struct demo_device *dev = arg;
-    dsuit_suit_report_add(&dev->report, rec);
-}
+/* ---- running dsuit ------------------------------------------------------- */
 
 /*
- * What a device does with firmware.suit: read it, authenticate it with the
- * author's key, then the update procedure and, if it passed, the boot
- * procedure. Returns DSUIT_OK or the error that ended processing, with
- * *where saying where. With report_out, encodes the report into it.
+ * Run this program with args (NULL-terminated), stdout into d->out, stderr
+ * into DIR/last-stderr; at most RUN_MAX_S seconds (then SIGKILL). Returns
+ * the exit code, or -1 when it could not run or was killed.
  */
-static int run_device(struct demo *d, struct demo_device *dev,
-                      uint64_t installed_seq, dsuit_suit_error_t *where,
-                      uint8_t *report_out, size_t report_cap,
-                      size_t *report_len)
+static int run_dsuit(demo_t *d, const char *const *args)
 {
-    dsuit_suit_platform_t plat = {
-        .arg = dev,
-        .digest = dev_digest,
-        .fetch = dev_fetch,
-        .invoke = dev_invoke,
-        .report = dev_report,
-    };
-    dsuit_suit_profile_t profile = {
-        .vendor_id = {d->vendor, sizeof(d->vendor)},
-        .class_id = {d->class_id, sizeof(d->class_id)},
-        .has_installed_seq = 1,
-        .installed_seq = installed_seq,
-        .max_components = 1,
-    };
-    dsuit_suit_envelope_t env;
-    dsuit_suit_proc_t proc;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int err, rerr, authentic = 0;
+    char err_path[PATH_MAX + 32];
+    const char *argv[40];
+    int pipefd[2], status, efd;
+    size_t n = 0, got = 0;
+    uint64_t deadline = wall_ms() + RUN_MAX_S * 1000u;
+    pid_t pid;
 
-    dev->dir = d->dir;
-    dev->component = d->component;
-    dev->len = 0;
-    dev->invoked = 0;
-    dsuit_suit_report_init(&dev->report);
-    memset(where, 0, sizeof(*where));
-
-    if (cli_read_file(CMD, d->suit_path, DEMO_ENV_MAX, &buf, &len))
-        return DSUIT_E_IO;
-    err = dsuit_suit_parse(buf, len, &d->author.pub, 1, &env, where);
-    authentic = err == DSUIT_OK;
-    if (err == DSUIT_OK)
-        err = dsuit_suit_process(&proc, &env, &profile, &plat,
-                                 DSUIT_SUIT_UPDATE, where);
-    if (err == DSUIT_OK)
-        err = dsuit_suit_process(&proc, &env, &profile, &plat, DSUIT_SUIT_BOOT,
-                                 where);
-    if (report_out != NULL && authentic) {
-        rerr = dsuit_suit_report_encode(&dev->report, &env, NULL, 0, err, where,
-                                        report_out, report_cap, report_len);
-        if (err == DSUIT_OK)
-            err = rerr;
-    }
-    free(buf);
-    return err;
-}
-
-static int step_device(struct demo *d)
-{
-    struct demo_device dev = {0};
-    dsuit_suit_error_t where;
-    uint8_t report[DEMO_REPORT_MAX];
-    size_t report_len = 0;
-    int err =
-        run_device(d, &dev, 0, &where, report, sizeof(report), &report_len);
-    if (err != DSUIT_OK)
-        return fail(d, "%s (%s%s%s)", dsuit_strerror(err),
-                    dsuit_suit_stage_name(where.stage),
-                    where.reason ? ": " : "", where.reason ? where.reason : "");
-    if (!dev.invoked || dev.len != DEMO_IMAGE_LEN)
-        return fail(d, "the image was not installed and invoked");
-    note(d, "updated and booted, report of %zu records, %zu bytes",
-         dev.report.n_records, report_len);
-    return 0;
-}
-
-/* Fail closed: the only acceptable outcome is image-match failing. */
-static int step_tamper(struct demo *d)
-{
-    uint64_t s = DEMO_IMAGE_SEED ^ 0xf11bULL;
-    struct demo_device dev = {0};
-    dsuit_suit_error_t where;
-    int err;
-
-    dev.tamper = 1;
-    dev.tamper_at = (size_t)(next_random(&s) % DEMO_IMAGE_LEN);
-    err = run_device(d, &dev, 0, &where, NULL, 0, NULL);
-    if (err == DSUIT_OK)
-        return fail(d, "the tampered image was accepted");
-    if (err != DSUIT_E_SUIT_CONDITION ||
-        where.command != DSUIT_SUIT_COND_IMAGE_MATCH)
-        return fail(d, "expected image-match to fail, got '%s' at %s",
-                    dsuit_strerror(err),
-                    dsuit_suit_command_name(where.command)
-                        ? dsuit_suit_command_name(where.command)
-                        : dsuit_suit_stage_name(where.stage));
-    if (dev.invoked)
-        return fail(d, "the tampered image was invoked");
-    note(d,
-         "byte %zu flipped, image-match fails in %s: rejected, as it must "
-         "be",
-         dev.tamper_at,
-         dsuit_suit_section_name(where.section)
-             ? dsuit_suit_section_name(where.section)
-             : "?");
-    return 0;
-}
-
-static int step_rollback(struct demo *d)
-{
-    struct demo_device dev = {0};
-    dsuit_suit_error_t where;
-    int err = run_device(d, &dev, 1, &where, NULL, 0, NULL);
-    if (err == DSUIT_OK)
-        return fail(d, "the device accepted sequence 1 again");
-    if (err != DSUIT_E_ROLLBACK)
-        return fail(d, "expected '%s', got '%s'",
-                    dsuit_strerror(DSUIT_E_ROLLBACK), dsuit_strerror(err));
-    if (dev.len != 0 || dev.invoked)
-        return fail(d, "the device acted before refusing");
-    note(d, "rejected: %s", dsuit_strerror(err));
-    return 0;
-}
-
-/* ---- 12. replay check --------------------------------------------------- */
-
-static int step_replay(struct demo *d)
-{
-    uint64_t h = 0;
-    const char *why = NULL;
-    int err;
-
-    /* Verify opens the folder itself: one LMDB handle per process. */
-    dsuit_ledger_close(d->ledger);
-    d->ledger = NULL;
-    err = dsuit_ledger_verify(d->ledger_dir, d->dir, &h, &why);
-    if (err != DSUIT_OK)
-        return fail(d, "%s at height %llu: %s", dsuit_strerror(err),
-                    (unsigned long long)h, why ? why : "");
-    note(d, "ledger verifies: %llu blocks replayed from genesis",
-         (unsigned long long)h);
-    return 0;
-}
-
-struct demo_step {
-    const char *title;
-    int (*run)(struct demo *d); /* 0, or -1 with d->why set */
-};
-
-static const struct demo_step steps[] = {
-    {"keys", step_keys},
-    {"firmware", step_firmware},
-    {"manifest", step_manifest},
-    {"author check", step_author_check},
-    {"genesis + ledger", step_ledger},
-    {"register author", step_register},
-    {"publish", step_publish},
-    {"certificate", step_certificate},
-    {"device", step_device},
-    {"tamper", step_tamper},
-    {"rollback", step_rollback},
-    {"replay check", step_replay},
-};
-
-/* Create the work folder under $TMPDIR (or /tmp). */
-static int make_work_dir(struct demo *d)
-{
-    const char *tmp = getenv("TMPDIR");
-    int n;
-    if (tmp == NULL || tmp[0] == '\0')
-        tmp = "/tmp";
-    n = snprintf(d->dir, sizeof(d->dir), "%s/dsuit-demo-XXXXXX", tmp);
-    if (n < 0 || (size_t)n >= sizeof(d->dir)) {
-        cli_error_subject(CMD, "cannot create folder in", tmp,
-                          strerror(ENAMETOOLONG));
+    argv[n++] = "dsuit";
+    for (size_t i = 0; args[i] != NULL && n < 39; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    snprintf(err_path, sizeof err_path, "%s/last-stderr", d->dir);
+    if (pipe(pipefd) != 0)
+        return -1;
+    fflush(stdout);
+    pid = fork();
+    if (pid < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
         return -1;
     }
-    if (mkdtemp(d->dir) == NULL) {
-        /* Name the parent: mkdtemp() may have scribbled on the template. */
-        cli_error_subject(CMD, "cannot create folder in", tmp, strerror(errno));
-        return -1;
+    if (pid == 0) {
+        efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        dup2(pipefd[1], 1);
+        if (efd >= 0)
+            dup2(efd, 2);
+        close(pipefd[0]);
+        execv(d->self, (char *const *)argv);
+        _exit(127);
     }
-    snprintf(d->image_path, sizeof(d->image_path), "%s/firmware.bin", d->dir);
-    snprintf(d->suit_path, sizeof(d->suit_path), "%s/firmware.suit", d->dir);
-    snprintf(d->ledger_dir, sizeof(d->ledger_dir), "%s/ledger", d->dir);
-    return 0;
-}
-
-/* Remove what the demo wrote: files, and folders (the ledger) at most
- * `depth` levels down. Symbolic links are removed, never followed. */
-static int remove_tree(const char *path, int depth)
-{
-    struct stat st;
-    DIR *dh;
-    struct dirent *e;
-    char sub[4400];
-    int rc = 0;
-
-    if (lstat(path, &st) != 0)
-        return -1;
-    if (!S_ISDIR(st.st_mode))
-        return unlink(path) == 0 ? 0 : -1;
-    if (depth <= 0 || (dh = opendir(path)) == NULL)
-        return -1;
-    while ((e = readdir(dh)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+    close(pipefd[1]);
+    fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+    for (;;) {
+        ssize_t r = read(pipefd[0], d->out + got, sizeof d->out - 1 - got);
+        if (r > 0) {
+            got += (size_t)r;
+            if (got == sizeof d->out - 1)
+                got = 0; /* keep the tail only */
             continue;
-        snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-        if (remove_tree(sub, depth - 1) != 0)
-            rc = -1;
+        }
+        if (r == 0)
+            break;
+        if (errno != EAGAIN && errno != EINTR)
+            break;
+        if (interrupted || wall_ms() > deadline) {
+            kill(pid, SIGKILL);
+            break;
+        }
+        sleep_ms(10);
     }
-    closedir(dh);
-    if (rmdir(path) != 0)
-        rc = -1;
-    return rc;
-}
-
-static int remove_work_dir(const char *dir)
-{
-    int rc = remove_tree(dir, 3);
-    if (rc != 0)
-        cli_warn(CMD, "cannot remove '%s': %s", dir, strerror(errno));
-    return rc;
-}
-
-static void demo_init(struct demo *d)
-{
-    memset(d, 0, sizeof(*d));
-    d->author.name = "author";
-    d->author.type = DSUIT_KEY_P256;
-    d->registrar.name = "registrar";
-    d->registrar.type = DSUIT_KEY_ED25519;
-    d->validator.name = "validator";
-    d->validator.type = DSUIT_KEY_ED25519;
-}
-
-static void demo_release(struct demo *d)
-{
-    struct demo_key *keys[] = {&d->author, &d->registrar, &d->validator};
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        dsuit_key_wipe(&keys[i]->key);
-        dsuit_key_wipe(&keys[i]->pub);
+    close(pipefd[0]);
+    d->out[got] = '\0';
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    dsuit_ledger_close(d->ledger);
-    d->ledger = NULL;
-    free(d->image);
-    d->image = NULL;
-    free(d->component);
-    d->component = NULL;
+    if (!WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+/* The last line of the last subprocess's stderr, for a failure message. */
+static void last_stderr(demo_t *d, char *out, size_t cap)
+{
+    char path[PATH_MAX + 32], line[512] = "";
+    FILE *f;
+    snprintf(path, sizeof path, "%s/last-stderr", d->dir);
+    out[0] = '\0';
+    f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    /* The first line says why; the last what it ended with. */
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '\0')
+            continue;
+        if (out[0] == '\0')
+            snprintf(out, cap, "%s", line);
+        else if (strstr(out, " | ") == NULL)
+            snprintf(out + strlen(out), cap - strlen(out), " | %s", line);
+    }
+    fclose(f);
+}
+
+/* Run and require exit code 0; on failure set d->why. */
+static int run_ok(demo_t *d, const char *const *args)
+{
+    int rc = run_dsuit(d, args);
+    if (rc != 0) {
+        char err[400];
+        last_stderr(d, err, sizeof err);
+        fail_why(d, "dsuit %s %s exited %d: %s", args[0],
+                 args[1] ? args[1] : "", rc, err[0] ? err : "(no message)");
+        return -1;
+    }
+    return 0;
+}
+
+static void path_in(const demo_t *d, const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", d->dir, name);
+}
+
+/* The line of d->out starting with prefix, after it, or "". */
+static const char *out_line(demo_t *d, const char *prefix, char *buf,
+                            size_t cap)
+{
+    const char *p = d->out;
+    size_t n = strlen(prefix);
+    buf[0] = '\0';
+    while (p != NULL && *p) {
+        if (strncmp(p, prefix, n) == 0) {
+            size_t l = strcspn(p + n, "\n");
+            snprintf(buf, cap, "%.*s", (int)l, p + n);
+            break;
+        }
+        p = strchr(p, '\n');
+        if (p != NULL)
+            p++;
+    }
+    return buf;
+}
+
+/* ---- node logs ---------------------------------------------------------- */
+
+/* Unix ms of a log line's "YYYY-mm-ddTHH:MM:SS.mmmZ" stamp, or 0. */
+static uint64_t log_time(const char *line)
+{
+    struct tm tm;
+    int ms = 0;
+    char *end;
+    memset(&tm, 0, sizeof tm);
+    end = strptime(line, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end == NULL || sscanf(end, ".%3dZ", &ms) != 1)
+        return 0;
+    return (uint64_t)timegm(&tm) * 1000u + (uint64_t)ms;
+}
+
+/* The time of the first line of node i's log at or after `since` that
+ * holds `what`, or 0. */
+static uint64_t log_find(const demo_t *d, size_t i, const char *what,
+                         uint64_t since)
+{
+    char path[PATH_MAX + 64], line[1024];
+    uint64_t t = 0;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s/node.log", d->net, d->name[i]);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        uint64_t lt;
+        if (strstr(line, what) == NULL)
+            continue;
+        lt = log_time(line);
+        if (lt + 1 >= since) { /* the stamp has ms, our clock too */
+            t = lt;
+            break;
+        }
+    }
+    fclose(f);
+    return t;
+}
+
+/* ---- steps --------------------------------------------------------------- */
+
+static int step_network(demo_t *d)
+{
+    const char *up[] = {"devnet", "up", "--nodes", "4", "--registrars", "3",
+                        "--threshold", "2", "--heartbeat-ms", "500", "--dir",
+                        d->net, "--detach", NULL};
+    const char *st[] = {"devnet", "status", "--dir", d->net, "--json", NULL};
+    json_t *j, *nodes;
+    json_error_t e;
+    size_t i;
+    d->devnet_up = 1; /* from now on, stop it at the end */
+    if (run_ok(d, up) != 0 || run_ok(d, st) != 0)
+        return -1;
+    j = json_loads(d->out, 0, &e);
+    nodes = j ? json_object_get(j, "nodes") : NULL;
+    if (!json_is_array(nodes) || json_array_size(nodes) != NODES) {
+        json_decref(j);
+        fail_why(d, "devnet status did not list %d nodes", NODES);
+        return -1;
+    }
+    for (i = 0; i < NODES; i++) {
+        json_t *n = json_array_get(nodes, i);
+        const char *name = json_string_value(json_object_get(n, "name"));
+        const char *http = json_string_value(json_object_get(n, "http"));
+        const char *coap = json_string_value(json_object_get(n, "coap"));
+        json_t *pid = json_object_get(n, "pid");
+        if (!name || !http || !coap || !json_is_integer(pid)) {
+            json_decref(j);
+            fail_why(d, "devnet status: node %zu incomplete", i + 1);
+            return -1;
+        }
+        snprintf(d->name[i], sizeof d->name[i], "%s", name);
+        snprintf(d->http[i], sizeof d->http[i], "%s", http);
+        snprintf(d->coap[i], sizeof d->coap[i], "%s", coap);
+        d->pid[i] = (long)json_integer_value(pid);
+    }
+    json_decref(j);
+    return 0;
+}
+
+static int step_keys(demo_t *d)
+{
+    char a[PATH_MAX + 32], v[PATH_MAX + 32];
+    const char *k1[] = {"keygen", "--alg", "es256", "--out", a, NULL};
+    const char *k2[] = {"keygen", "--alg", "es256", "--out", v, NULL};
+    path_in(d, "author", a, sizeof a);
+    path_in(d, "device-rpk", v, sizeof v);
+    return run_ok(d, k1) || run_ok(d, k2) ? -1 : 0;
+}
+
+static int step_register(demo_t *d)
+{
+    char g[PATH_MAX + 32], r1[PATH_MAX + 32], r2[PATH_MAX + 32],
+        pub[PATH_MAX + 32];
+    const char *args[] = {"author", "register", "--node", d->http[0],
+                          "--genesis", g, "--registrar-key", r1,
+                          "--registrar-key", r2, "--author-pub", pub,
+                          "--name", "Example Corp firmware team",
+                          "--vendor-domain", VENDOR, "--class", KLASS,
+                          "--timeout", "30", NULL};
+    snprintf(g, sizeof g, "%s/genesis.cbor", d->net);
+    snprintf(r1, sizeof r1, "%s/registrar-1.key", d->net);
+    snprintf(r2, sizeof r2, "%s/registrar-3.key", d->net);
+    path_in(d, "author.pub", pub, sizeof pub);
+    return run_ok(d, args);
+}
+
+static int step_firmware(demo_t *d)
+{
+    char path[PATH_MAX + 32];
+    uint8_t *img = malloc(IMAGE_LEN);
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    FILE *f;
+    int ok;
+    if (img == NULL) {
+        fail_why(d, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < IMAGE_LEN; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        img[i] = (uint8_t)s;
+    }
+    path_in(d, "firmware.bin", path, sizeof path);
+    f = fopen(path, "wb");
+    ok = f != NULL && fwrite(img, 1, IMAGE_LEN, f) == IMAGE_LEN;
+    if (f != NULL && fclose(f) != 0)
+        ok = 0;
+    free(img);
+    if (!ok)
+        fail_why(d, "cannot write %s", path);
+    return ok ? 0 : -1;
+}
+
+static int step_manifest(demo_t *d)
+{
+    char key[PATH_MAX + 32], img[PATH_MAX + 32], out[PATH_MAX + 32],
+        buf[128];
+    const char *args[] = {"manifest", "create", "--vendor-domain", VENDOR,
+                          "--class", KLASS, "--seq", "1", "--image", img,
+                          "--uri", URI, "--key", key, "--kid", "-o", out,
+                          NULL};
+    const char *show[] = {"manifest", "show", out, "--json", NULL};
+    json_t *j;
+    path_in(d, "author.key", key, sizeof key);
+    path_in(d, "firmware.bin", img, sizeof img);
+    path_in(d, "firmware.suit", out, sizeof out);
+    if (run_ok(d, args) != 0 || run_ok(d, show) != 0)
+        return -1;
+    j = json_loads(d->out, 0, NULL);
+    {
+        const char *md =
+            j ? json_string_value(json_object_get(j, "manifest-digest")) : NULL;
+        snprintf(buf, sizeof buf, "%s", md ? md : "");
+    }
+    json_decref(j);
+    snprintf(d->manifest, sizeof d->manifest, "%.64s", buf);
+    return 0;
+}
+
+static int step_publish(demo_t *d)
+{
+    char m[PATH_MAX + 32], img[PATH_MAX + 32];
+    const char *args[] = {"publish", "--node", d->http[1], "--manifest", m,
+                          "--image", img, "--timeout", "60", NULL};
+    path_in(d, "firmware.suit", m, sizeof m);
+    path_in(d, "firmware.bin", img, sizeof img);
+    d->publish_start = wall_ms();
+    if (run_ok(d, args) != 0)
+        return -1;
+    d->publish_end = wall_ms();
+    return 0;
+}
+
+/* The publish's phases from the nodes' logs. */
+static void publish_phases(demo_t *d)
+{
+    uint64_t t0 = d->publish_start, check, recv, stored, applied = 0,
+             verified = 0;
+    size_t n_applied = 0, n_verified = 0;
+    check = log_find(d, 1, "manifest checked", t0);
+    recv = log_find(d, 1, "image received", t0);
+    stored = log_find(d, 1, "image stored", t0);
+    for (size_t i = 0; i < NODES; i++) {
+        uint64_t a = log_find(d, i, "applied block", stored ? stored : t0);
+        uint64_t v = log_find(d, i, "images check out", stored ? stored : t0);
+        if (a) {
+            n_applied++;
+            if (a > applied)
+                applied = a;
+        }
+        if (v) {
+            n_verified++;
+            if (v > verified)
+                verified = v;
+        }
+    }
+    if (!check || !recv || !stored || !n_applied || !n_verified) {
+        row(d, "  (phases)", 0, 1, "not all found in the node logs");
+        return;
+    }
+    row(d, "  registration check + manifest verification",
+        (double)(check - t0), 1, "%s: author registered, SUIT signature ok",
+        d->name[1]);
+    row(d, "  image upload", (double)(recv - check), 1,
+        "1 MiB to %s, size and digest checked", d->name[1]);
+    row(d, "  chunk distribution", (double)(stored - recv), 1,
+        "4 chunks of 256 KiB, 3 copies each");
+    row(d, "  commit (every node applies the block)",
+        (double)(applied > stored ? applied - stored : 0), 1,
+        "%zu of %d nodes; each re-verified the manifest", n_applied, NODES);
+    row(d, "  every node verifies the image",
+        (double)(verified > applied ? verified - applied : 0), 1,
+        "%zu of %d nodes, from the chunk store", n_verified, NODES);
+    row(d, "  commit certificate", (double)(d->publish_end - verified), 1,
+        "quorum of validator signatures, checked by the author's client");
+}
+
+static int step_credentials(demo_t *d)
+{
+    char data[PATH_MAX + 64], g[PATH_MAX + 32], r1[PATH_MAX + 32],
+        r2[PATH_MAX + 32], pub[PATH_MAX + 32];
+    const char *reg[] = {"device", "register", "--node", d->http[0],
+                         "--genesis", g, "--registrar-key", r1,
+                         "--registrar-key", r2, "--device-pub", pub,
+                         "--vendor-domain", VENDOR, "--class", KLASS,
+                         "--timeout", "30", NULL};
+    for (size_t i = 0; i < NODES; i++) {
+        for (int k = 1; k <= 2; k++) {
+            char id[32];
+            const char *prov[] = {"device", "provision", "--data", data, "--id",
+                                  id, "--vendor-domain", VENDOR, "--class",
+                                  KLASS, "--key", PSK_HEX, NULL};
+            snprintf(id, sizeof id, "demo-psk-%d", k);
+            snprintf(data, sizeof data, "%s/%s", d->net, d->name[i]);
+            if (run_ok(d, prov) != 0)
+                return -1;
+        }
+    }
+    snprintf(g, sizeof g, "%s/genesis.cbor", d->net);
+    snprintf(r1, sizeof r1, "%s/registrar-1.key", d->net);
+    snprintf(r2, sizeof r2, "%s/registrar-2.key", d->net);
+    path_in(d, "device-rpk.pub", pub, sizeof pub);
+    return run_ok(d, reg);
+}
+
+/* dsuit device once for one device; the update line is in d->why on
+ * success too (for the note). */
+static int device_once(demo_t *d, const char *state, const char *cred1,
+                       const char *cred2, const char *cred3, const char *cred4,
+                       const char *node1, const char *node2, char *note,
+                       size_t cap)
+{
+    char st[PATH_MAX + 32], g[PATH_MAX + 32], pub[PATH_MAX + 32], buf[256];
+    const char *args[32];
+    size_t n = 0;
+    args[n++] = "device";
+    args[n++] = "once";
+    args[n++] = "--state";
+    args[n++] = st;
+    args[n++] = "--node";
+    args[n++] = node1;
+    if (node2 != NULL) {
+        args[n++] = "--node";
+        args[n++] = node2;
+    }
+    args[n++] = cred1;
+    args[n++] = cred2;
+    if (cred3 != NULL) {
+        args[n++] = cred3;
+        args[n++] = cred4;
+    }
+    args[n++] = "--trust-author";
+    args[n++] = pub;
+    args[n++] = "--trust-genesis";
+    args[n++] = g;
+    args[n++] = "--max-age";
+    args[n++] = "60";
+    args[n++] = "--vendor-domain";
+    args[n++] = VENDOR;
+    args[n++] = "--class";
+    args[n++] = KLASS;
+    args[n] = NULL;
+    path_in(d, state, st, sizeof st);
+    snprintf(g, sizeof g, "%s/genesis.cbor", d->net);
+    path_in(d, "author.pub", pub, sizeof pub);
+    if (run_ok(d, args) != 0)
+        return -1;
+    out_line(d, "updated: ", buf, sizeof buf);
+    if (buf[0] == '\0') {
+        fail_why(d, "the device did not update: %s", d->out);
+        return -1;
+    }
+    snprintf(note, cap, "%s", buf);
+    return 0;
+}
+
+static int step_reports(demo_t *d, size_t node, const char *want, char *note,
+                        size_t cap)
+{
+    char url[128], *body = NULL;
+    size_t len = 0;
+    long status = 0;
+    json_t *j, *list, *it;
+    size_t i;
+    int found = 0;
+    snprintf(url, sizeof url, "%s/v1/devices", d->http[node]);
+    if (dsuit_http_request("GET", url, NULL, NULL, 0, 10000, &status,
+                           (uint8_t **)&body, &len, 1 << 20) != DSUIT_OK ||
+        status != 200) {
+        free(body);
+        fail_why(d, "GET %s failed", url);
+        return -1;
+    }
+    j = json_loads(body, 0, NULL);
+    free(body);
+    list = j ? json_object_get(j, "devices") : NULL;
+    json_array_foreach(list, i, it)
+    {
+        const char *dev = json_string_value(json_object_get(it, "device"));
+        const char *res = json_string_value(json_object_get(it, "last_result"));
+        if (dev && res && strncmp(dev, want, strlen(want)) == 0 &&
+            strcmp(res, "ok") == 0) {
+            snprintf(note, cap, "%s: %s installed sequence %" JSON_INTEGER_FORMAT
+                     ", result ok",
+                     d->name[node], dev,
+                     json_integer_value(json_object_get(it, "installed_sequence")));
+            found = 1;
+        }
+    }
+    json_decref(j);
+    if (!found)
+        fail_why(d, "%s lists no ok report from a %s device", d->name[node],
+                 want);
+    return found ? 0 : -1;
+}
+
+static int step_author_gone(demo_t *d)
+{
+    char key[PATH_MAX + 32];
+    int status;
+    path_in(d, "author.key", key, sizeof key);
+    if (unlink(key) != 0) {
+        fail_why(d, "cannot delete %s", key);
+        return -1;
+    }
+    /* Only our own devnet's node-2: the pid devnet status gave. */
+    if (d->pid[1] <= 0 || kill((pid_t)d->pid[1], SIGKILL) != 0) {
+        fail_why(d, "cannot kill %s (pid %ld)", d->name[1], d->pid[1]);
+        return -1;
+    }
+    for (int i = 0; i < 100; i++) { /* reaped by init: wait until gone */
+        if (kill((pid_t)d->pid[1], 0) != 0)
+            return 0;
+        (void)waitpid((pid_t)d->pid[1], &status, WNOHANG);
+        sleep_ms(20);
+    }
+    return 0;
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+static void stop_devnet(demo_t *d)
+{
+    const char *down[] = {"devnet", "down", "--dir", d->net, NULL};
+    if (!d->devnet_up)
+        return;
+    interrupted = 0; /* let the stop itself run */
+    (void)run_dsuit(d, down);
+    for (size_t i = 0; i < NODES; i++) {
+        char path[64], cmd[PATH_MAX + 64] = "";
+        FILE *f;
+        if (d->pid[i] <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/cmdline", d->pid[i]);
+        f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+        for (size_t k = 0; k < n; k++)
+            if (cmd[k] == '\0')
+                cmd[k] = ' ';
+        if (strstr(cmd, d->net) != NULL)
+            kill((pid_t)d->pid[i], SIGKILL);
+    }
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+                      struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 ? 0 : -1;
+}
+
+/* Our own temporary folder, made by mkdtemp: removed whole, never
+ * following a symbolic link out of it. */
+static int remove_tree(const char *path)
+{
+    if (strstr(path, "/dsuit-demo-") == NULL)
+        return -1;
+    return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+#define STEP(label, call, ...)                                                 \
+    do {                                                                       \
+        uint64_t t_ = wall_ms();                                               \
+        if (interrupted) {                                                     \
+            fail_why(d, "interrupted");                                        \
+            goto done;                                                         \
+        }                                                                      \
+        if ((call) != 0) {                                                     \
+            row(d, label, (double)(wall_ms() - t_), 0, "%s", d->why);          \
+            goto done;                                                         \
+        }                                                                      \
+        row(d, label, (double)(wall_ms() - t_), 1, __VA_ARGS__);               \
+    } while (0)
+
+static int demo_run(demo_t *d)
+{
+    char note1[200], note2[200], note3[200], rep[200];
+    int ok = 0;
+
+    printf("dsuit demo: the Distributed SUIT procedure on a local network\n"
+           "(draft-lee-suit-distarch, Figure 3), in %s\n\n",
+           d->dir);
+    STEP("network: 4 validator nodes", step_network(d),
+         "devnet: %s %s %s %s; registrars 2 of 3", d->name[0], d->name[1],
+         d->name[2], d->name[3]);
+    STEP("keys: author, RPK device", step_keys(d), "ES256 (P-256)");
+    STEP("registrars register the author", step_register(d),
+         "2 of 3 registrar signatures; vendor %s, class %s; certified", VENDOR,
+         KLASS);
+    STEP("firmware image", step_firmware(d), "1 MiB");
+    STEP("author creates and signs the SUIT manifest", step_manifest(d),
+         "sequence 1, manifest %.16s", d->manifest);
+    STEP("publish through the registration node", step_publish(d),
+         "%s: upload, chunks, votes, certificate", d->name[1]);
+    publish_phases(d);
+    STEP("device credentials", step_credentials(d),
+         "PSK provisioned on 4 nodes; RPK device registered on the ledger");
+    STEP("PSK device updates (CoAP/DTLS-PSK)",
+         device_once(d, "device-psk-1", "--psk-id", "demo-psk-1", "--psk-key",
+                     PSK_HEX, d->coap[0], NULL, note1, sizeof note1),
+         "%s", note1);
+    STEP("RPK device updates (CoAP/DTLS-RPK)",
+         device_once(d, "device-rpk", "--key", d->rpk_key, NULL, NULL,
+                     d->coap[2], NULL, note2, sizeof note2),
+         "%s", note2);
+    STEP("the nodes list the devices' reports",
+         step_reports(d, 0, "psk:", rep, sizeof rep), "%s", rep);
+    STEP("  ...", step_reports(d, 2, "rpk:", rep, sizeof rep), "%s", rep);
+    STEP("the author disappears", step_author_gone(d),
+         "author.key deleted; %s (its registration node) killed -9",
+         d->name[1]);
+    STEP("a third device still updates",
+         device_once(d, "device-psk-2", "--psk-id", "demo-psk-2", "--psk-key",
+                     PSK_HEX, d->coap[1], d->coap[3], note3, sizeof note3),
+         "%s (after %s did not answer)", note3, d->name[1]);
+    ok = 1;
+done:
+    return ok;
 }
 
 int cmd_demo(int argc, char **argv)
 {
-    const size_t n_steps = sizeof(steps) / sizeof(steps[0]);
-    static struct demo d; /* about 30 KiB: not on the stack */
-    size_t passed = 0, failed = 0;
-    double total = 0;
-    int keep = 0, c;
+    demo_t *d;
+    struct sigaction sa;
+    const char *tmp = getenv("TMPDIR");
+    int c, ok;
+    ssize_t sl;
+    double total;
 
     opterr = 0;
+    d = calloc(1, sizeof *d);
+    if (d == NULL) {
+        cli_error(CMD, "out of memory");
+        return DSUIT_EXIT_FAIL;
+    }
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(usage, stdout);
+            free(d);
             return DSUIT_EXIT_OK;
         case OPT_KEEP:
-            keep = 1;
+            d->keep = 1;
             break;
         default:
+            free(d);
             return cli_getopt_error(CMD, c, argv, longopts);
         }
     }
-    if (optind < argc)
+    if (optind < argc) {
+        free(d);
         return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-
-    demo_init(&d);
-    d.component = malloc(DEMO_COMPONENT_CAP);
-    if (d.component == NULL) {
-        cli_error(CMD, "%s", strerror(ENOMEM));
+    }
+    sl = readlink("/proc/self/exe", d->self, sizeof d->self - 1);
+    if (sl <= 0) {
+        free(d);
+        cli_error(CMD, "cannot find this program (/proc/self/exe)");
         return DSUIT_EXIT_FAIL;
     }
-    if (make_work_dir(&d) != 0) {
-        demo_release(&d);
+    d->self[sl] = '\0';
+    snprintf(d->dir, sizeof d->dir, "%s/dsuit-demo-XXXXXX",
+             tmp && tmp[0] ? tmp : "/tmp");
+    if (mkdtemp(d->dir) == NULL) {
+        cli_error_subject(CMD, "cannot create folder in",
+                          tmp && tmp[0] ? tmp : "/tmp", strerror(errno));
+        free(d);
         return DSUIT_EXIT_FAIL;
     }
-    printf("dsuit demo: author, ledger and device on one machine, in %s\n",
-           d.dir);
+    snprintf(d->net, sizeof d->net, "%s/net", d->dir);
+    snprintf(d->rpk_key, sizeof d->rpk_key, "%s/device-rpk.key", d->dir);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 
-    for (size_t i = 0; i < n_steps; i++) {
-        double t0, ms;
-        int r;
+    d->t0 = wall_ms();
+    ok = demo_run(d);
+    stop_devnet(d);
+    total = (double)(wall_ms() - d->t0);
 
-        if (failed) {
-            printf("%2zu/%zu skip  %9s  %s\n", i + 1, n_steps, "",
-                   steps[i].title);
-            continue;
-        }
-        d.note[0] = d.why[0] = '\0';
-        t0 = cli_now_ms();
-        r = steps[i].run(&d);
-        ms = cli_now_ms() - t0;
-        total += ms;
-        if (r == 0) {
-            passed++;
-            printf("%2zu/%zu ok    %6.2f ms  %s%s%s\n", i + 1, n_steps, ms,
-                   steps[i].title, d.note[0] ? ": " : "", d.note);
-        } else {
-            failed++;
-            printf("%2zu/%zu FAIL  %6.2f ms  %s: %s\n", i + 1, n_steps, ms,
-                   steps[i].title, d.why);
-            cli_error_subject(CMD, "step failed", steps[i].title, d.why);
-        }
-        /* Keep the step lines in order with messages on stderr. */
-        fflush(stdout);
-    }
-
-    demo_release(&d);
-    if (keep)
-        printf("kept %s\n", d.dir);
-    else
-        remove_work_dir(d.dir);
-
-    if (failed)
-        printf("demo failed: %zu of %zu steps passed, %zu failed, %zu "
-               "skipped (%.2f ms)\n",
-               passed, n_steps, failed, n_steps - passed - failed, total);
-    else
-        printf("demo passed: %zu of %zu steps in %.2f ms\n", passed, n_steps,
-               total);
-    printf("on real nodes: 'dsuit devnet up' (see the README); "
-           "devices over CoAP/DTLS are still to come\n");
-    return failed ? DSUIT_EXIT_FAIL : DSUIT_EXIT_OK;
+    printf("\nsummary\n");
+    printf("  %-44s %8s  %s\n", "step", "time", "result");
+    for (size_t i = 0; i < d->n_rows; i++)
+        printf("  %-44s %5.0f ms  %s\n", d->rows[i].name, d->rows[i].ms,
+               d->rows[i].ok ? "ok" : "FAILED");
+    printf("  %-44s %5.1f s   %s\n", "total", total / 1000.0,
+           ok ? "passed" : "failed");
+    if (d->keep)
+        printf("\nkept: %s (node logs in net/node-*/node.log)\n", d->dir);
+    else if (remove_tree(d->dir) != 0)
+        cli_warn(CMD, "could not remove %s", d->dir);
+    if (!ok)
+        cli_error(CMD, "%s", interrupted ? "interrupted" : d->why);
+    free(d);
+    return ok ? DSUIT_EXIT_OK : DSUIT_EXIT_FAIL;
 }

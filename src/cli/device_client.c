@@ -1022,10 +1022,17 @@ static result_t cycle_on_node(device_t *d)
         res = R_REJECTED;
     } else if (err == DSUIT_E_SUIT_CONDITION &&
                where.command == DSUIT_SUIT_COND_IMAGE_MATCH) {
-        set_why(d,
-                "'%s' served an image that does not match the manifest's "
-                "digest",
-                d->node);
+        if (d->fetch_full)
+            set_why(d,
+                    "'%s' served an image that does not match the manifest's "
+                    "digest",
+                    d->node);
+        else
+            set_why(d,
+                    "'%s' served a manifest with no image to fetch (no "
+                    "install sequence with a fetch; was it made without "
+                    "--uri?), and the inactive slot does not hold it",
+                    d->node);
         res = d->fetch_full ? discard_download(d) : R_REJECTED;
     } else {
         set_why(d, "'%s' served a manifest that fails to process: %s", d->node,

@@ -35,6 +35,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -63,11 +64,14 @@ typedef struct {
     uint8_t digest[32];
 } latest_t;
 
-#define NONCE_SLOTS 65536 /* HTTP tokens accepted per 2 * skew, at most */
+/* Nonces of accepted HTTP tokens, kept until their token goes stale. */
+#define NONCE_SLOTS_MIN 65536u
+#define NONCE_SLOTS_MAX (1u << 22) /* 4 Mi slots, 96 MiB: ~35k tokens/s */
+#define NONCE_PROBE     64
 
 typedef struct {
     uint8_t nonce[16];
-    uint64_t time_ms; /* 0: free */
+    uint64_t expires_ms; /* 0: never used */
 } nonce_slot_t;
 
 struct node_devices {
@@ -82,6 +86,7 @@ struct node_devices {
     latest_t *latest;       /* [mu] */
     size_t n_latest;        /* [mu] */
     nonce_slot_t *nonces;   /* seen token nonces (HTTP), [nonce_mu] */
+    size_t n_slots;         /* [nonce_mu] a power of two */
     uint64_t refreshed;     /* loop: certified height last seen */
 };
 
@@ -446,8 +451,9 @@ static void get_proof(dsuit_node_t *n, const device_t *d, const char *hex,
         node_proof_get(n, hex, r);
 }
 
-int node_report_decode(const uint8_t *p, size_t len, node_report_t *out)
+int node_report_decode(const uint8_t *p, size_t len, node_report_t *res)
 {
+    node_report_t rep, *out = &rep;
     dsuit_cbor_dec_t d;
     size_t n, l;
     uint64_t key, last = 0;
@@ -476,7 +482,10 @@ int node_report_decode(const uint8_t *p, size_t len, node_report_t *out)
         } else if (key == 3) {
             rc = dsuit_cbor_get_tstr(&d, &out->result, &out->result_len);
             if (rc == DSUIT_OK &&
-                (out->result_len == 0 || out->result_len > NODE_REPORT_RESULT_MAX))
+                (out->result_len == 0 ||
+                 out->result_len > NODE_REPORT_RESULT_MAX ||
+                 !dsuit_cbor_utf8_valid((const uint8_t *)out->result,
+                                        out->result_len)))
                 rc = DSUIT_E_INVAL;
             have_result = 1;
         } else {
@@ -487,9 +496,10 @@ int node_report_decode(const uint8_t *p, size_t len, node_report_t *out)
         if (rc != DSUIT_OK)
             return rc;
     }
-    if (!have_seq || !have_result)
+    if (!have_seq || !have_result || dsuit_cbor_remaining(&d) != 0)
         return DSUIT_E_INVAL;
-    return dsuit_cbor_remaining(&d) == 0 ? DSUIT_OK : DSUIT_E_INVAL;
+    *res = rep;
+    return DSUIT_OK;
 }
 
 static void reports_dir(const dsuit_node_t *n, char *out, size_t cap)
@@ -562,8 +572,19 @@ static void post_report(dsuit_node_t *n, const device_t *d, const uint8_t *body,
         error_reply(r, 500, "storage", "cannot store the report");
         return;
     }
-    node_log(n, "info", MODULE, "report device=%s seq=%" PRIu64 " result=\"%.*s\"",
-             d->name, rep.seq, (int)rep.result_len, rep.result);
+    {
+        /* The device's text, printable ASCII only: no forged log lines. */
+        char safe[NODE_REPORT_RESULT_MAX + 1];
+        size_t k = 0;
+        for (size_t i = 0; i < rep.result_len; i++) {
+            unsigned char ch = (unsigned char)rep.result[i];
+            safe[k++] = ch >= 0x20 && ch < 0x7f && ch != '"' ? (char)ch : '?';
+        }
+        safe[k] = '\0';
+        node_log(n, "info", MODULE,
+                 "report device=%s seq=%" PRIu64 " result=\"%s\"", d->name,
+                 rep.seq, safe);
+    }
     r->status = 204;
 }
 
@@ -799,30 +820,78 @@ static void on_coap(void *arg, const dsuit_coap_request_t *req,
 
 static pthread_mutex_t nonce_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* Remember a nonce; 0 if it was seen already (a replay) or there is no
- * room (too many tokens at once), 1 if it is new. Slots older than
- * twice the skew are reused: such a token is refused as stale anyway. */
-static int nonce_fresh(node_devices_t *dv, const uint8_t nonce[16],
-                       uint64_t now)
+/* Find nonce in table v of n slots (probing from its hash): 1 if a live
+ * entry holds it; else *slot is where to put it (the first free or expired
+ * slot of the probe), or SIZE_MAX when the probe has no room. */
+static int nonce_probe(const nonce_slot_t *v, size_t n, const uint8_t *nonce,
+                       uint64_t now, size_t *slot)
 {
     uint64_t h;
-    int ok = 0;
-    memcpy(&h, nonce, sizeof h);
-    pthread_mutex_lock(&nonce_mu);
-    for (size_t i = 0; i < 64; i++) { /* bounded probe */
-        nonce_slot_t *s = &dv->nonces[(h + i) % NONCE_SLOTS];
-        if (s->time_ms != 0 && s->time_ms + 2 * DSUIT_TOKEN_SKEW_MS > now) {
-            if (memcmp(s->nonce, nonce, 16) == 0)
-                break; /* replay */
+    memcpy(&h, nonce, sizeof h); /* random bytes: a fine hash */
+    *slot = SIZE_MAX;
+    for (size_t i = 0; i < NONCE_PROBE; i++) {
+        size_t k = (size_t)(h + i) & (n - 1);
+        if (v[k].expires_ms == 0) {
+            if (*slot == SIZE_MAX)
+                *slot = k;
+            return 0; /* the end of the chain */
+        }
+        if (v[k].expires_ms <= now) {
+            if (*slot == SIZE_MAX)
+                *slot = k;
             continue;
         }
-        memcpy(s->nonce, nonce, 16);
-        s->time_ms = now;
-        ok = 1;
-        break;
+        if (memcmp(v[k].nonce, nonce, 16) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Double the table, keeping the live entries. Caller holds nonce_mu. */
+static int nonce_grow(node_devices_t *dv, uint64_t now)
+{
+    size_t n = dv->n_slots * 2, slot;
+    nonce_slot_t *v;
+    if (n > NONCE_SLOTS_MAX || (v = calloc(n, sizeof *v)) == NULL)
+        return 0;
+    for (size_t i = 0; i < dv->n_slots; i++) {
+        const nonce_slot_t *e = &dv->nonces[i];
+        if (e->expires_ms <= now)
+            continue;
+        if (nonce_probe(v, n, e->nonce, now, &slot) == 0 && slot != SIZE_MAX)
+            v[slot] = *e; /* a live entry that finds no room is dropped:
+                           * never happens below half load */
+    }
+    free(dv->nonces);
+    dv->nonces = v;
+    dv->n_slots = n;
+    return 1;
+}
+
+/* Remember the nonce of a token that is good until expires: 1 new,
+ * 0 a replay, -1 no room (too many live tokens at once). */
+static int nonce_fresh(node_devices_t *dv, const uint8_t nonce[16],
+                       uint64_t expires, uint64_t now)
+{
+    size_t slot;
+    int rc = -1;
+    pthread_mutex_lock(&nonce_mu);
+    for (int round = 0; round < 3; round++) {
+        if (nonce_probe(dv->nonces, dv->n_slots, nonce, now, &slot)) {
+            rc = 0;
+            break;
+        }
+        if (slot != SIZE_MAX) {
+            memcpy(dv->nonces[slot].nonce, nonce, 16);
+            dv->nonces[slot].expires_ms = expires;
+            rc = 1;
+            break;
+        }
+        if (!nonce_grow(dv, now))
+            break;
     }
     pthread_mutex_unlock(&nonce_mu);
-    return ok;
+    return rc;
 }
 
 /* Check the Authorization header of req for path; fills d or r. */
@@ -917,9 +986,16 @@ static int authenticate(dsuit_node_t *n, const dsuit_http_request_t *req,
                     "unknown device, or the token does not verify");
         return 0;
     }
-    /* Only a token that verified may take a nonce slot. */
-    if (!nonce_fresh(n->dev, c.nonce, now)) {
+    /* Only a token that verified may take a nonce slot; it stays until
+     * the token is stale anyway. */
+    rc = nonce_fresh(n->dev, c.nonce, c.time_ms + DSUIT_TOKEN_SKEW_MS, now);
+    if (rc == 0) {
         error_reply(r, 401, "unauthorized", "the token was used already");
+        return 0;
+    }
+    if (rc < 0) {
+        error_reply(r, 503, "busy",
+                    "too many live tokens at once; try again in a second");
         return 0;
     }
     return 1;
@@ -1059,7 +1135,8 @@ int node_devices_start(dsuit_node_t *n)
     if (dv == NULL)
         return DSUIT_E_NOMEM;
     dv->latest = calloc(LATEST_MAX, sizeof *dv->latest);
-    dv->nonces = calloc(NONCE_SLOTS, sizeof *dv->nonces);
+    dv->nonces = calloc(NONCE_SLOTS_MIN, sizeof *dv->nonces);
+    dv->n_slots = NONCE_SLOTS_MIN;
     if (dv->latest == NULL || dv->nonces == NULL) {
         free(dv->latest);
         free(dv->nonces);

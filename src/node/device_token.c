@@ -208,15 +208,19 @@ int dsuit_token_parse(const char *text, uint8_t *buf, size_t buf_cap,
     int rc;
     if (text == NULL || strlen(text) >= DSUIT_TOKEN_TEXT_MAX)
         return DSUIT_E_INVAL;
+    dsuit_token_claims_t c;
     rc = b64_decode(text, buf, buf_cap, &n);
     if (rc == DSUIT_OK)
         rc = dsuit_cose_parse(buf, n, DSUIT_COSE_ANY, &m);
-    if (rc == DSUIT_OK && m.payload == NULL)
+    /* Tokens are tagged: the tag, not a guess, says Mac0 or Sign1. */
+    if (rc == DSUIT_OK && (m.payload == NULL || !m.tagged))
         rc = DSUIT_E_INVAL;
     if (rc == DSUIT_OK)
-        rc = claims_decode(m.payload, m.payload_len, out);
-    if (rc == DSUIT_OK)
+        rc = claims_decode(m.payload, m.payload_len, &c);
+    if (rc == DSUIT_OK) {
+        *out = c;
         *buf_len = n;
+    }
     return rc;
 }
 
@@ -229,6 +233,8 @@ int dsuit_token_verify(const uint8_t *buf, size_t len, const uint8_t *psk,
     int rc = dsuit_cose_parse(buf, len, DSUIT_COSE_ANY, &m);
     if (rc != DSUIT_OK)
         return rc;
+    if (!m.tagged)
+        return DSUIT_E_INVAL;
     if (psk != NULL) {
         if (m.kind != DSUIT_COSE_MAC0)
             return DSUIT_E_ALG;

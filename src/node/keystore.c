@@ -47,6 +47,21 @@ static int cmp_entry(const void *a, const void *b)
     return x->id_len < y->id_len ? -1 : x->id_len > y->id_len;
 }
 
+/* A UUID in exactly the 8-4-4-4-12 form, lower-case hex. */
+static int uuid_text_ok(const char *s)
+{
+    if (strlen(s) != 36)
+        return 0;
+    for (size_t i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        char c = s[i];
+        if (dash ? c != '-'
+                 : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
 /* One line: "id vendor class keyhex". Returns 1 parsed, 0 blank/comment,
  * -1 malformed. */
 static int parse_line(char *line, node_psk_t *e)
@@ -64,8 +79,8 @@ static int parse_line(char *line, node_psk_t *e)
     memset(e, 0, sizeof *e);
     e->id_len = strlen(f[0]);
     hl = strlen(f[3]);
-    if (!node_psk_id_valid(f[0], e->id_len) || strlen(f[1]) != 36 ||
-        strlen(f[2]) != 36 || !node_uuid_parse(f[1], e->vendor) ||
+    if (!node_psk_id_valid(f[0], e->id_len) || !uuid_text_ok(f[1]) ||
+        !uuid_text_ok(f[2]) || !node_uuid_parse(f[1], e->vendor) ||
         !node_uuid_parse(f[2], e->klass) || hl % 2 != 0 ||
         hl / 2 < NODE_PSK_KEY_MIN || hl / 2 > NODE_PSK_KEY_MAX ||
         !node_unhex(f[3], e->key, hl / 2))
@@ -213,7 +228,13 @@ int node_keystore_put(const char *dir, const node_psk_t *e, int *replaced)
     rc = node_keystore_load(path, &all, &n, &bad);
     if (rc != DSUIT_OK)
         goto out;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* A fresh file of our own: a stale temp file (a crash) or a link
+     * planted there must not decide the keystore's mode or destination. */
+    if (unlink(tmp) != 0 && errno != ENOENT) {
+        rc = DSUIT_E_IO;
+        goto out;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         rc = DSUIT_E_IO;
         goto out;

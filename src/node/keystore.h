@@ -8,8 +8,11 @@
  *     <identity> <vendor-id> <class-id> <key hex>
  *
  * identity: 1..64 bytes of [A-Za-z0-9._:@-]; vendor and class ids as
- * 8-4-4-4-12 UUIDs; key: 16..64 bytes. Lines starting with '#' and empty
- * lines are ignored. The file is replaced whole (temp file, fsync, rename)
+ * 8-4-4-4-12 UUIDs in lower-case hex; key: 16..64 bytes in lower-case hex;
+ * fields separated by spaces or tabs; a line at most 511 bytes with its
+ * newline. Lines starting with '#' (in the first column) and empty lines
+ * are ignored; put rewrites the file with its own header, so comments
+ * written by hand do not survive it. The file is replaced whole (temp file, fsync, rename)
  * under an flock on DATA/device-keys.lock, so a reader sees the old or the
  * new file, never half of one; the node re-reads it when it changes, so a
  * provisioned device can connect without a restart.
@@ -44,7 +47,8 @@ int node_psk_id_valid(const char *id, size_t len);
  * @param[out] out  malloc'd array (NULL when empty); free with
  *                  node_keystore_free()
  * Errors: DSUIT_E_IO (unreadable), DSUIT_E_INVAL (a malformed line, with
- * *bad_line set to its number), DSUIT_E_LIMIT, DSUIT_E_NOMEM.
+ * *bad_line set to its number; 0 for an identity given twice),
+ * DSUIT_E_LIMIT, DSUIT_E_NOMEM.
  */
 int node_keystore_load(const char *path, node_psk_t **out, size_t *n,
                        size_t *bad_line);

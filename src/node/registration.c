@@ -145,6 +145,10 @@ void node_publish_begin(dsuit_node_t *n, const dsuit_http_request_t *req,
     {
         char digest[65];
         node_hex(chk.manifest_digest, 32, digest);
+        node_log(n, "info", "publish",
+                 "manifest checked: author registered, signature valid "
+                 "manifest=%.16s seq=%llu images=%zu",
+                 digest, (unsigned long long)chk.seq, chk.n_images);
         json_out(r, 201,
                  json_pack("{s:s, s:s, s:I, s:o}", "upload", u->id,
                            "manifest_digest", digest, "sequence",
@@ -463,6 +467,9 @@ static int store_image(dsuit_node_t *n, node_upload_t *u, size_t idx, int fd,
         dsuit_http_json_error(r, 500, "internal", "out of memory");
         return 0;
     }
+    node_log(n, "info", "publish",
+             "image received, size and digest match bytes=%llu chunks=%zu",
+             (unsigned long long)size, n_chunks);
     for (size_t c = 0; c < n_chunks; c++) {
         uint64_t off = c * chunk;
         size_t len = size - off < chunk ? (size_t)(size - off) : (size_t)chunk;

@@ -366,6 +366,78 @@ static int file_sha256(int fd, uint64_t size, uint8_t out[32])
     return rc;
 }
 
+/*
+ * Cached files hashed lately: a file whose inode, size, mtime and ctime are
+ * those it had when it was hashed, less than NODE_CACHE_TRUST_MS ago, is
+ * served without hashing it again. Any write to it (or a replacement)
+ * changes mtime/ctime and so forces a new hash; only damage that bypasses
+ * the file system (bit rot) can go unnoticed, for at most that long, and a
+ * device still checks the image's digest itself. Without this every GET,
+ * even of a 64 KiB range, paid a hash of the whole image.
+ */
+#define NODE_CACHE_TRUST_MS 10000
+#define NODE_CACHE_SEEN     64
+
+typedef struct {
+    uint8_t digest[32];
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+    uint64_t at; /* 0: empty */
+} cache_seen_t;
+
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static cache_seen_t seen[NODE_CACHE_SEEN];
+
+static int same_file(const cache_seen_t *c, const struct stat *st)
+{
+    return c->dev == st->st_dev && c->ino == st->st_ino &&
+           c->size == st->st_size &&
+           c->mtime.tv_sec == st->st_mtim.tv_sec &&
+           c->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+           c->ctime.tv_sec == st->st_ctim.tv_sec &&
+           c->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Was this file, as it is now, hashed to `want` lately? */
+static int seen_recently(const uint8_t want[32], const struct stat *st)
+{
+    uint64_t now = node_now_ms();
+    int ok = 0;
+    pthread_mutex_lock(&seen_mu);
+    for (size_t i = 0; i < NODE_CACHE_SEEN && !ok; i++)
+        ok = seen[i].at != 0 && seen[i].at + NODE_CACHE_TRUST_MS > now &&
+             memcmp(seen[i].digest, want, 32) == 0 && same_file(&seen[i], st);
+    pthread_mutex_unlock(&seen_mu);
+    return ok;
+}
+
+static void seen_record(const uint8_t want[32], int fd)
+{
+    struct stat st;
+    size_t slot = 0;
+    if (fstat(fd, &st) != 0)
+        return;
+    pthread_mutex_lock(&seen_mu);
+    for (size_t i = 0; i < NODE_CACHE_SEEN; i++) {
+        if (memcmp(seen[i].digest, want, 32) == 0 || seen[i].at == 0) {
+            slot = i;
+            break;
+        }
+        if (seen[i].at < seen[slot].at)
+            slot = i; /* the oldest */
+    }
+    memcpy(seen[slot].digest, want, 32);
+    seen[slot].dev = st.st_dev;
+    seen[slot].ino = st.st_ino;
+    seen[slot].size = st.st_size;
+    seen[slot].mtime = st.st_mtim;
+    seen[slot].ctime = st.st_ctim;
+    seen[slot].at = node_now_ms();
+    pthread_mutex_unlock(&seen_mu);
+}
+
 /* An open descriptor of the cached image, verified, or -1. */
 static int cache_open(dsuit_node_t *n, const char *path, uint64_t size,
                       const uint8_t want[32])
@@ -376,9 +448,13 @@ static int cache_open(dsuit_node_t *n, const char *path, uint64_t size,
     if (fd < 0)
         return -1;
     if (fstat(fd, &st) == 0 && (uint64_t)st.st_size == size &&
+        seen_recently(want, &st))
+        return fd;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size == size &&
         file_sha256(fd, size, got) == DSUIT_OK &&
         dsuit_ct_equal(got, want, 32)) {
-        futimens(fd, NULL); /* recently used */
+        futimens(fd, NULL); /* recently used (changes ctime: record after) */
+        seen_record(want, fd);
         return fd;
     }
     close(fd);
@@ -527,6 +603,7 @@ static int assemble(dsuit_node_t *n, const node_image_t *img, const char *dir,
         close(a.fd);
         return -1;
     }
+    seen_record(img->digest, a.fd);
     cache_evict(n, dir);
     return a.fd;
 }

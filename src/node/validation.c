@@ -92,6 +92,10 @@ static void *checker_main(void *arg)
                 c->ok = 0;
             }
         }
+        if (c->ok && c->n_images > 0)
+            node_log(n, "info", "validate",
+                     "images check out height=%llu images=%zu",
+                     (unsigned long long)c->height, c->n_images);
         pthread_mutex_lock(&n->mu);
         c->next = n->checked;
         n->checked = c;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end tests of `dsuit keygen`, `dsuit key show`, `dsuit demo` and the
-# program's own --help/--version/dispatch, run against the built binary
-# ($DSUIT_BIN) in a scratch folder that is removed on exit. Each test is a
+# End-to-end tests of `dsuit keygen`, `dsuit key show` and the program's
+# own --help/--version/dispatch (`dsuit demo` has test_demo.sh), run against
+# the built binary ($DSUIT_BIN) in a scratch folder that is removed on exit. Each test is a
 # function test_<sentence>; `run_test` runs it and counts the result.
 # Exit codes checked here are those of docs/EXIT-CODES.md.
 set -u
@@ -424,92 +424,6 @@ test_help_to_a_full_disk_fails() {
     [[ $rc -eq 1 ]] || fail "writing to /dev/full: exit $rc" || return 1
     [[ $(cat "$WORK/.err") == "dsuit: cannot write 'stdout': "* ]] ||
         fail "stderr: $(cat "$WORK/.err")"
-}
-
-# ---- demo ------------------------------------------------------------------
-
-test_demo_passes_and_removes_its_folder() {
-    mkdir tmp
-    TMPDIR=$PWD/tmp "$DSUIT" demo >demo.out 2>demo.err
-    rc=$?
-    [[ $rc -eq 0 ]] || fail "exit $rc: $(cat demo.err)" || return 1
-    [[ ! -s demo.err ]] || fail "stderr: $(cat demo.err)" || return 1
-    grep -q '^demo passed: 12 of 12 steps' demo.out ||
-        fail "summary: $(tail -n2 demo.out)" || return 1
-    [[ $(grep -c ' ok  .* ms  ' demo.out) -eq 12 ]] ||
-        fail "step lines: $(cat demo.out)" || return 1
-    grep -q 'tamper: .*image-match fails in install: rejected, as it must be' \
-        demo.out || fail "no tamper rejection line" || return 1
-    grep -q 'rollback: rejected: sequence number is not newer' demo.out ||
-        fail "no rollback rejection line" || return 1
-    grep -q 'certificate: certified: block 2, 1 of 1 votes' demo.out ||
-        fail "no certificate line" || return 1
-    grep -q 'replay check: ledger verifies: 2 blocks' demo.out ||
-        fail "no replay line" || return 1
-    [[ $(line_count "$(cat demo.out)") -le 16 ]] ||
-        fail "$(line_count "$(cat demo.out)") lines of output" || return 1
-    ! grep -q $'\e' demo.out || fail "colour codes in the output" || return 1
-    [[ -z $(ls -A tmp) ]] || fail "left behind: $(ls -A tmp)"
-}
-
-test_demo_keep_leaves_the_keys_and_image() {
-    mkdir tmp
-    TMPDIR=$PWD/tmp "$DSUIT" demo --keep >demo.out 2>&1 ||
-        fail "demo --keep failed" || return 1
-    local dir
-    dir=$(echo tmp/dsuit-demo-*)
-    [[ -f $dir/firmware.bin && -f $dir/author.key ]] ||
-        fail "folder not kept" || return 1
-    grep -q "^kept $PWD/$dir\$" demo.out || fail "path not printed" || return 1
-    [[ $(stat -c %s "$dir/firmware.bin") -eq 1048576 ]] ||
-        fail "image size" || return 1
-    for k in author registrar validator; do
-        [[ $(file_mode "$dir/$k.key") == 600 ]] || fail "$k.key mode" ||
-            return 1
-        [[ -f $dir/$k.pub ]] || fail "$k.pub missing" || return 1
-    done
-}
-
-test_demo_keep_leaves_a_manifest_and_ledger_that_verify() {
-    mkdir tmp
-    TMPDIR=$PWD/tmp "$DSUIT" demo --keep >demo.out 2>&1 ||
-        fail "demo --keep failed: $(cat demo.out)" || return 1
-    local dir
-    dir=$(echo tmp/dsuit-demo-*)
-    [[ -f $dir/firmware.suit ]] || fail "no firmware.suit" || return 1
-    [[ -d $dir/ledger && -f $dir/ledger/data.mdb ]] ||
-        fail "no ledger/data.mdb" || return 1
-    run manifest verify --key "$dir/author.pub" "$dir/firmware.suit"
-    expect_rc 0 || return 1
-    [[ $out == *"text: severed"* ]] || fail "verify said: $out" || return 1
-    # The manifest digest the demo printed is the one in the file.
-    local printed
-    printed=$(sed -n 's/.*manifest: .* digest \([0-9a-f]\{64\}\)$/\1/p' demo.out)
-    [[ -n $printed ]] || fail "no digest in: $(cat demo.out)" || return 1
-    run manifest show "$dir/firmware.suit"
-    expect_rc 0 || return 1
-    [[ $out == *"manifest digest: sha-256 $printed"* ]] ||
-        fail "printed $printed, show says: $out" || return 1
-    # vendor-id = UUIDv5(DNS, "example.com"), as `manifest create` makes it.
-    [[ $out == *"vendor-id: cfbff0d1-9375-5685-968c-48ce8b15ae17"* ]] ||
-        fail "vendor-id: $out" || return 1
-    # Another author's key must not verify it.
-    "$DSUIT" keygen --alg es256 --out other.key >/dev/null 2>&1 ||
-        fail "keygen failed" || return 1
-    run manifest verify --key other.pub "$dir/firmware.suit"
-    [[ $rc -ne 0 ]] || fail "verified with another author's key"
-}
-
-test_demo_fails_when_its_temporary_folder_cannot_be_made() {
-    TMPDIR=$PWD/missing "$DSUIT" demo >demo.out 2>demo.err
-    rc=$?
-    [[ $rc -eq 1 ]] || fail "exit $rc" || return 1
-    [[ $(cat demo.err) == "dsuit demo: cannot create folder in '$PWD/missing': No such file or directory" ]] ||
-        fail "stderr: $(cat demo.err)"
-}
-
-test_demo_unknown_option_exits_2() {
-    expect_usage_error demo demo --fast
 }
 
 # ---- run -------------------------------------------------------------------
