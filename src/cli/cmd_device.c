@@ -14,6 +14,7 @@
  * restart. Page: docs/cli/dsuit-device.md.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -259,10 +260,16 @@ static int verb_provision(int argc, char **argv)
         return cli_usage_error(CMD_PROVISION,
                                "'--key' needs %d to %d bytes in hex",
                                NODE_PSK_KEY_MIN, NODE_PSK_KEY_MAX);
-    if (stat(data, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        cli_error_subject(CMD_PROVISION, "cannot use", data,
-                          "not a node data folder");
-        return DSUIT_EXIT_FAIL;
+    {
+        /* A node's folder holds its key ('dsuit node init'). */
+        char g[PATH_MAX];
+        snprintf(g, sizeof g, "%s/node.key", data);
+        if (stat(data, &st) != 0 || !S_ISDIR(st.st_mode) ||
+            stat(g, &st) != 0) {
+            cli_error_subject(CMD_PROVISION, "cannot use", data,
+                              "not a node data folder (no node.key)");
+            return DSUIT_EXIT_FAIL;
+        }
     }
     if (cli_uuid5(cli_uuid_ns_dns, domain, strlen(domain), e.vendor) != 0 ||
         cli_uuid5(e.vendor, klass, strlen(klass), e.klass) != 0) {
