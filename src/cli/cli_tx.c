@@ -599,6 +599,56 @@ int cli_tx_submit(const char *cmd, const char *node_url, const uint8_t *tx,
 
 /* ---- jobs: sign, then write and/or submit ----------------------------- */
 
+int cli_tx_job_option(cli_tx_job_t *j, int c, const char *arg)
+{
+    switch (c) {
+    case CLI_TX_OPT_NODE:
+        j->node = arg;
+        return DSUIT_EXIT_OK;
+    case 'o':
+        j->out = arg;
+        return DSUIT_EXIT_OK;
+    case CLI_TX_OPT_NONCE:
+        if (cli_parse_u64(arg, &j->nonce) != 0)
+            return cli_usage_error(j->cmd,
+                                   "option '--nonce' needs a number from 0 "
+                                   "to 2^64-1, not '%s'",
+                                   arg);
+        j->have_nonce = 1;
+        return DSUIT_EXIT_OK;
+    case CLI_TX_OPT_REGISTRAR_KEY:
+        if (j->n_registrar_keys == DSUIT_TX_MAX_SIGS)
+            return cli_usage_error(j->cmd,
+                                   "too many '--registrar-key': at most %d",
+                                   DSUIT_TX_MAX_SIGS);
+        j->registrar_keys[j->n_registrar_keys++] = arg;
+        return DSUIT_EXIT_OK;
+    case CLI_TX_OPT_TIMEOUT:
+        if (cli_tx_parse_timeout(arg, &j->timeout) != 0)
+            return cli_usage_error(j->cmd,
+                                   "option '--timeout' needs seconds above 0 "
+                                   "and at most 86400, not '%s'",
+                                   arg);
+        return DSUIT_EXIT_OK;
+    default:
+        return -1;
+    }
+}
+
+int cli_tx_job_check(const cli_tx_job_t *j)
+{
+    if (j->node == NULL && j->out == NULL)
+        return cli_usage_error(j->cmd, "missing option '--node' or '--out'");
+    if (j->out != NULL && j->out[0] == '\0')
+        return cli_usage_error(j->cmd, "empty file name for '--out'");
+    if (j->node != NULL && cli_tx_check_url(j->node) != 0)
+        return cli_usage_error(j->cmd,
+                               "'--node' needs a URL http://HOST:PORT, not "
+                               "'%s'",
+                               j->node);
+    return DSUIT_EXIT_OK;
+}
+
 /* Registrar keys: private, registrars of g, each once. keys has room for
  * DSUIT_TX_MAX_SIGS. Wiped by the caller. */
 int cli_tx_load_registrars(const cli_tx_job_t *j, const dsuit_genesis_t *g,

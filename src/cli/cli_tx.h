@@ -128,6 +128,25 @@ typedef struct {
     double timeout; /* seconds, with node */
 } cli_tx_job_t;
 
+/* getopt codes of the job options, for the option tables of the
+ * transaction commands (with {"out", required_argument, NULL, 'o'}). */
+enum {
+    CLI_TX_OPT_NODE = 0x1000,
+    CLI_TX_OPT_NONCE,
+    CLI_TX_OPT_REGISTRAR_KEY,
+    CLI_TX_OPT_TIMEOUT
+};
+
+/** If getopt's c is a job option (--node, -o/--out, --nonce,
+ * --registrar-key, --timeout), take arg into j.
+ * @return DSUIT_EXIT_OK, DSUIT_EXIT_USAGE (message printed), or -1 when c
+ *         is not a job option */
+int cli_tx_job_option(cli_tx_job_t *j, int c, const char *arg);
+
+/** After the options: --node or --out given, each well-formed.
+ * @return DSUIT_EXIT_OK or DSUIT_EXIT_USAGE (message printed) */
+int cli_tx_job_check(const cli_tx_job_t *j);
+
 /** Load the registrar keys: private keys of registrars of g, each once.
  * keys has room for DSUIT_TX_MAX_SIGS; the caller wipes them.
  * @return DSUIT_EXIT_OK, _FAIL or _REJECT (not a registrar, a key twice) */

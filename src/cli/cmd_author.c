@@ -147,11 +147,7 @@ enum {
     OPT_KEY_ID,
     OPT_NAME,
     OPT_NEW_PUB,
-    OPT_NODE,
-    OPT_NONCE,
     OPT_REASON,
-    OPT_REGISTRAR_KEY,
-    OPT_TIMEOUT,
     OPT_VENDOR_DOMAIN
 };
 
@@ -162,11 +158,11 @@ static const struct option register_longopts[] = {
     {"genesis", required_argument, NULL, OPT_GENESIS},
     {"help", no_argument, NULL, 'h'},
     {"name", required_argument, NULL, OPT_NAME},
-    {"node", required_argument, NULL, OPT_NODE},
-    {"nonce", required_argument, NULL, OPT_NONCE},
+    {"node", required_argument, NULL, CLI_TX_OPT_NODE},
+    {"nonce", required_argument, NULL, CLI_TX_OPT_NONCE},
     {"out", required_argument, NULL, 'o'},
-    {"registrar-key", required_argument, NULL, OPT_REGISTRAR_KEY},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"registrar-key", required_argument, NULL, CLI_TX_OPT_REGISTRAR_KEY},
+    {"timeout", required_argument, NULL, CLI_TX_OPT_TIMEOUT},
     {"vendor-domain", required_argument, NULL, OPT_VENDOR_DOMAIN},
     {NULL, 0, NULL, 0},
 };
@@ -177,12 +173,12 @@ static const struct option revoke_longopts[] = {
     {"genesis", required_argument, NULL, OPT_GENESIS},
     {"help", no_argument, NULL, 'h'},
     {"key-id", required_argument, NULL, OPT_KEY_ID},
-    {"node", required_argument, NULL, OPT_NODE},
-    {"nonce", required_argument, NULL, OPT_NONCE},
+    {"node", required_argument, NULL, CLI_TX_OPT_NODE},
+    {"nonce", required_argument, NULL, CLI_TX_OPT_NONCE},
     {"out", required_argument, NULL, 'o'},
     {"reason", required_argument, NULL, OPT_REASON},
-    {"registrar-key", required_argument, NULL, OPT_REGISTRAR_KEY},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"registrar-key", required_argument, NULL, CLI_TX_OPT_REGISTRAR_KEY},
+    {"timeout", required_argument, NULL, CLI_TX_OPT_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -192,26 +188,22 @@ static const struct option rotate_longopts[] = {
     {"help", no_argument, NULL, 'h'},
     {"key", required_argument, NULL, OPT_KEY},
     {"new-pub", required_argument, NULL, OPT_NEW_PUB},
-    {"node", required_argument, NULL, OPT_NODE},
-    {"nonce", required_argument, NULL, OPT_NONCE},
+    {"node", required_argument, NULL, CLI_TX_OPT_NODE},
+    {"nonce", required_argument, NULL, CLI_TX_OPT_NONCE},
     {"out", required_argument, NULL, 'o'},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"timeout", required_argument, NULL, CLI_TX_OPT_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
 /* Options of all three verbs; each verb's table admits its own. */
 typedef struct {
     const char *cmd;
-    const char *node, *out, *genesis;
-    const char **registrar_keys; /* argv strings */
-    size_t n_registrar_keys;
+    cli_tx_job_t job; /* --node, --out, --nonce, --registrar-key, --timeout */
+    const char *genesis;
     const char **classes;
     size_t n_classes;
     const char *author_pub, *key_id, *name, *vendor_domain, *reason;
     const char *key, *new_pub;
-    int have_nonce;
-    uint64_t nonce;
-    double timeout;
 } author_opts_t;
 
 static int parse_opts(const char *cmd, const char *help,
@@ -249,56 +241,28 @@ static int parse_opts(const char *cmd, const char *help,
         case OPT_NEW_PUB:
             o->new_pub = optarg;
             break;
-        case OPT_NODE:
-            o->node = optarg;
-            break;
-        case OPT_NONCE:
-            if (cli_parse_u64(optarg, &o->nonce) != 0)
-                return cli_usage_error(cmd,
-                                       "option '--nonce' needs a number "
-                                       "from 0 to 2^64-1, not '%s'",
-                                       optarg);
-            o->have_nonce = 1;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
         case OPT_REASON:
             o->reason = optarg;
-            break;
-        case OPT_REGISTRAR_KEY:
-            if (o->n_registrar_keys == DSUIT_TX_MAX_SIGS)
-                return cli_usage_error(cmd,
-                                       "too many '--registrar-key': at most "
-                                       "%d",
-                                       DSUIT_TX_MAX_SIGS);
-            o->registrar_keys[o->n_registrar_keys++] = optarg;
-            break;
-        case OPT_TIMEOUT:
-            if (cli_tx_parse_timeout(optarg, &o->timeout) != 0)
-                return cli_usage_error(cmd,
-                                       "option '--timeout' needs seconds "
-                                       "above 0 and at most 86400, not '%s'",
-                                       optarg);
             break;
         case OPT_VENDOR_DOMAIN:
             o->vendor_domain = optarg;
             break;
-        default:
-            return cli_getopt_error(cmd, c, argv, longopts);
+        default: {
+            int rc = cli_tx_job_option(&o->job, c, optarg);
+            if (rc < 0)
+                return cli_getopt_error(cmd, c, argv, longopts);
+            if (rc != DSUIT_EXIT_OK)
+                return rc;
+        }
         }
     }
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (o->node == NULL && o->out == NULL)
-        return cli_usage_error(cmd, "missing option '--node' or '--out'");
-    if (o->out != NULL && o->out[0] == '\0')
-        return cli_usage_error(cmd, "empty file name for '--out'");
-    if (o->node != NULL && cli_tx_check_url(o->node) != 0)
-        return cli_usage_error(cmd,
-                               "'--node' needs a URL http://HOST:PORT, not "
-                               "'%s'",
-                               o->node);
+    {
+        int rc = cli_tx_job_check(&o->job);
+        if (rc != DSUIT_EXIT_OK)
+            return rc;
+    }
     if (o->genesis == NULL)
         return cli_usage_error(cmd, "missing option '--genesis'");
     return DSUIT_EXIT_OK;
@@ -332,48 +296,28 @@ static int hex_parse(const char *s, uint8_t *out, size_t n)
     return 0;
 }
 
-/* The transaction job of an author verb (cli_tx.h). */
-static cli_tx_job_t job_of(const author_opts_t *o)
-{
-    cli_tx_job_t j;
-    memset(&j, 0, sizeof j);
-    j.cmd = o->cmd;
-    j.node = o->node;
-    j.out = o->out;
-    j.registrar_keys = o->registrar_keys;
-    j.n_registrar_keys = o->n_registrar_keys;
-    j.have_nonce = o->have_nonce;
-    j.nonce = o->nonce;
-    j.timeout = o->timeout;
-    return j;
-}
-
 static int load_registrars(const author_opts_t *o, const dsuit_genesis_t *g,
                            dsuit_key_t *keys)
 {
-    cli_tx_job_t j = job_of(o);
-    return cli_tx_load_registrars(&j, g, keys);
+    return cli_tx_load_registrars(&o->job, g, keys);
 }
 
 static int check_registrar_count(const author_opts_t *o,
                                  const dsuit_genesis_t *g)
 {
-    cli_tx_job_t j = job_of(o);
-    return cli_tx_check_registrar_count(&j, g);
+    return cli_tx_check_registrar_count(&o->job, g);
 }
 
 static int pick_nonce(const author_opts_t *o, uint64_t *out)
 {
-    cli_tx_job_t j = job_of(o);
-    return cli_tx_pick_nonce(&j, out);
+    return cli_tx_pick_nonce(&o->job, out);
 }
 
 static int finish(const author_opts_t *o, const dsuit_genesis_t *g,
                   int build_err, const uint8_t *body, size_t body_len,
                   const dsuit_key_t *signers, size_t n_signers)
 {
-    cli_tx_job_t j = job_of(o);
-    return cli_tx_finish(&j, g, build_err, body, body_len, signers,
+    return cli_tx_finish(&o->job, g, build_err, body, body_len, signers,
                          n_signers);
 }
 
@@ -446,7 +390,7 @@ static int author_register(author_opts_t *o, int argc, char **argv)
     err = dsuit_tx_body_register_author(
         g->hash, nonce, &author, o->name, vendor, (const uint8_t(*)[16])classes,
         o->n_classes, body, sizeof body, &body_len);
-    rc = finish(o, g, err, body, body_len, keys, o->n_registrar_keys);
+    rc = finish(o, g, err, body, body_len, keys, o->job.n_registrar_keys);
 out:
     for (size_t i = 0; i < DSUIT_TX_MAX_SIGS; i++)
         dsuit_key_wipe(&keys[i]);
@@ -508,7 +452,7 @@ static int author_revoke(author_opts_t *o, int argc, char **argv)
         goto out;
     err = dsuit_tx_body_revoke_author(g->hash, nonce, kid, o->reason, body,
                                       sizeof body, &body_len);
-    rc = finish(o, g, err, body, body_len, keys, o->n_registrar_keys);
+    rc = finish(o, g, err, body, body_len, keys, o->job.n_registrar_keys);
 out:
     for (size_t i = 0; i < DSUIT_TX_MAX_SIGS; i++)
         dsuit_key_wipe(&keys[i]);
@@ -583,19 +527,19 @@ int cmd_author(int argc, char **argv)
         return DSUIT_EXIT_OK;
     }
     memset(&o, 0, sizeof o);
-    o.registrar_keys = keys;
+    o.job.registrar_keys = keys;
     o.classes = classes;
-    o.timeout = CLI_TX_TIMEOUT_DEFAULT;
+    o.job.timeout = CLI_TX_TIMEOUT_DEFAULT;
     if (strcmp(argv[1], "register") == 0) {
-        o.cmd = CMD_REGISTER;
+        o.cmd = o.job.cmd = CMD_REGISTER;
         return author_register(&o, argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "revoke") == 0) {
-        o.cmd = CMD_REVOKE;
+        o.cmd = o.job.cmd = CMD_REVOKE;
         return author_revoke(&o, argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "rotate") == 0) {
-        o.cmd = CMD_ROTATE;
+        o.cmd = o.job.cmd = CMD_ROTATE;
         return author_rotate(&o, argc - 1, argv + 1);
     }
     return cli_usage_error(CMD, "unknown verb '%s'", argv[1]);

@@ -142,13 +142,9 @@ enum {
     OPT_ID,
     OPT_KEY,
     OPT_METHOD,
-    OPT_NODE,
     OPT_NODE_NAME,
-    OPT_NONCE,
     OPT_PSK_ID,
     OPT_PSK_KEY,
-    OPT_REGISTRAR_KEY,
-    OPT_TIMEOUT,
     OPT_VENDOR_DOMAIN
 };
 
@@ -160,11 +156,11 @@ static const struct option register_longopts[] = {
     {"genesis", required_argument, NULL, OPT_GENESIS},
     {"help", no_argument, NULL, 'h'},
     {"key", required_argument, NULL, OPT_KEY},
-    {"node", required_argument, NULL, OPT_NODE},
-    {"nonce", required_argument, NULL, OPT_NONCE},
+    {"node", required_argument, NULL, CLI_TX_OPT_NODE},
+    {"nonce", required_argument, NULL, CLI_TX_OPT_NONCE},
     {"out", required_argument, NULL, 'o'},
-    {"registrar-key", required_argument, NULL, OPT_REGISTRAR_KEY},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"registrar-key", required_argument, NULL, CLI_TX_OPT_REGISTRAR_KEY},
+    {"timeout", required_argument, NULL, CLI_TX_OPT_TIMEOUT},
     {"vendor-domain", required_argument, NULL, OPT_VENDOR_DOMAIN},
     {NULL, 0, NULL, 0},
 };
@@ -449,54 +445,27 @@ static int register_parse(int argc, char **argv, register_opts_t *o)
         case OPT_KEY:
             o->key = optarg;
             break;
-        case OPT_NODE:
-            o->job.node = optarg;
-            break;
-        case OPT_NONCE:
-            if (cli_parse_u64(optarg, &o->job.nonce) != 0)
-                return cli_usage_error(CMD_REGISTER,
-                                       "option '--nonce' needs a number "
-                                       "from 0 to 2^64-1, not '%s'",
-                                       optarg);
-            o->job.have_nonce = 1;
-            break;
-        case 'o':
-            o->job.out = optarg;
-            break;
-        case OPT_REGISTRAR_KEY:
-            if (o->job.n_registrar_keys == DSUIT_TX_MAX_SIGS)
-                return cli_usage_error(CMD_REGISTER,
-                                       "too many '--registrar-key': at most "
-                                       "%d",
-                                       DSUIT_TX_MAX_SIGS);
-            o->job.registrar_keys[o->job.n_registrar_keys++] = optarg;
-            break;
-        case OPT_TIMEOUT:
-            if (cli_tx_parse_timeout(optarg, &o->job.timeout) != 0)
-                return cli_usage_error(CMD_REGISTER,
-                                       "option '--timeout' needs seconds "
-                                       "above 0 and at most 86400, not '%s'",
-                                       optarg);
-            break;
         case OPT_VENDOR_DOMAIN:
             o->domain = optarg;
             break;
-        default:
-            return cli_getopt_error(CMD_REGISTER, ch, argv, register_longopts);
+        default: {
+            int rc = cli_tx_job_option(&o->job, ch, optarg);
+            if (rc < 0)
+                return cli_getopt_error(CMD_REGISTER, ch, argv,
+                                        register_longopts);
+            if (rc != DSUIT_EXIT_OK)
+                return rc;
+        }
         }
     }
     if (optind < argc)
         return cli_usage_error(CMD_REGISTER, "unexpected argument '%s'",
                                argv[optind]);
-    if (o->job.node == NULL && o->job.out == NULL)
-        return cli_usage_error(CMD_REGISTER, "missing option '--node' or '--out'");
-    if (o->job.out != NULL && o->job.out[0] == '\0')
-        return cli_usage_error(CMD_REGISTER, "empty file name for '--out'");
-    if (o->job.node != NULL && cli_tx_check_url(o->job.node) != 0)
-        return cli_usage_error(CMD_REGISTER,
-                               "'--node' needs a URL http://HOST:PORT, not "
-                               "'%s'",
-                               o->job.node);
+    {
+        int rc = cli_tx_job_check(&o->job);
+        if (rc != DSUIT_EXIT_OK)
+            return rc;
+    }
     if (o->genesis == NULL)
         return cli_usage_error(CMD_REGISTER, "missing option '--genesis'");
     if (o->device_pub == NULL)
