@@ -985,19 +985,10 @@ void bench_device(bench_t *b)
     size_t reglen;
     CURL *h = NULL;
 
-    memset(&x, 0, sizeof x);
     memset(&d, 0, sizeof d);
     memset(rows, 0, sizeof rows);
-    x.b = b;
-    x.module = "device";
-#ifdef DSUIT_BENCH_BIN
-    x.bin = DSUIT_BENCH_BIN;
-#endif
-    if (x.bin == NULL || access(x.bin, X_OK) != 0) {
-        printf("  skipped: the dsuit program is not built (%s)\n",
-               x.bin ? x.bin : "no DSUIT_BENCH_BIN");
+    if (net_begin(&x, b, "device") != 0)
         return;
-    }
     d.x = &x;
     d.b = b;
     d.quick = bench_cfg(b)->quick;

@@ -796,3 +796,19 @@ out:
 }
 
 /* Baseline: PUT the same bytes to nginx (WebDAV, written to a file). */
+
+int net_begin(net_t *x, bench_t *b, const char *module)
+{
+    memset(x, 0, sizeof *x);
+    x->b = b;
+    x->module = module;
+#ifdef DSUIT_BENCH_BIN
+    x->bin = DSUIT_BENCH_BIN;
+#endif
+    if (x->bin == NULL || access(x->bin, X_OK) != 0) {
+        printf("  skipped: the dsuit program is not built (%s)\n",
+               x->bin ? x->bin : "no DSUIT_BENCH_BIN");
+        return -1;
+    }
+    return 0;
+}

@@ -109,6 +109,11 @@ int net_fail(net_t *x, const char *fmt, ...)
 void net_show_log(const net_t *x, size_t i);
 /** Keys, a genesis on free ports (raft, HTTP, CoAP per node), each node's
  * data folder (`dsuit node init`) in a fresh folder under $TMPDIR. */
+/** Start a module's network: zero x, set its bench and module name and the
+ * dsuit program (DSUIT_BENCH_BIN). Returns 0, or -1 after printing
+ * "skipped" when the program is not built. */
+int net_begin(net_t *x, bench_t *b, const char *module);
+
 int net_create(net_t *x, uint64_t heartbeat_ms);
 /** Start every node and wait (30 s at most) until all name one leader. */
 int net_start(net_t *x, CURL *h);

@@ -681,18 +681,9 @@ void bench_node(bench_t *b)
     size_t reglen;
     CURL *h = NULL;
 
-    memset(&x, 0, sizeof x);
     memset(rows, 0, sizeof rows);
-    x.b = b;
-    x.module = "node";
-#ifdef DSUIT_BENCH_BIN
-    x.bin = DSUIT_BENCH_BIN;
-#endif
-    if (x.bin == NULL || access(x.bin, X_OK) != 0) {
-        printf("  skipped: the dsuit program is not built (%s)\n",
-               x.bin ? x.bin : "no DSUIT_BENCH_BIN");
+    if (net_begin(&x, b, "node") != 0)
         return;
-    }
     have_nginx = net_have_program("nginx", "BENCH_NGINX", nginx, sizeof nginx);
     have_wrk = net_have_program("wrk", "BENCH_WRK", wrk, sizeof wrk);
     if (!have_nginx)
