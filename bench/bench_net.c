@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 
 #include "bench_net.h"
+#include "net/ports.h"
 #include "dsuit/cose.h"
 #include "dsuit/suit_build.h"
 #include "dsuit/tx.h"
@@ -104,26 +105,7 @@ int net_have_program(const char *name, const char *var, char *path, size_t cap)
 /* `count` distinct free TCP ports on 127.0.0.1. */
 int net_free_ports(size_t count, uint16_t *out)
 {
-    int fds[3 * NET_NODES + 1];
-    int rc = 0;
-    if (count > sizeof fds / sizeof fds[0])
-        return -1;
-    for (size_t i = 0; i < count; i++) {
-        struct sockaddr_in a;
-        socklen_t al = sizeof a;
-        memset(&a, 0, sizeof a);
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&a, sizeof a) != 0 ||
-            getsockname(fds[i], (struct sockaddr *)&a, &al) != 0)
-            rc = -1;
-        out[i] = ntohs(a.sin_port);
-    }
-    for (size_t i = 0; i < count; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    return rc;
+    return dsuit_free_ports(count, NULL, out) == DSUIT_OK ? 0 : -1;
 }
 
 /* fork+exec argv with stdout and stderr into logfile (or a pipe read into

@@ -58,6 +58,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "net/ports.h"
 #include "dsuit/cose.h"
 #include "dsuit/crypto.h"
 #include "dsuit/error.h"
@@ -716,42 +717,21 @@ typedef struct {
     int given; /* a creation option was on the command line */
 } up_opts_t;
 
-/*
- * Free TCP ports for Raft and HTTP and a free UDP port for CoAP per node:
- * bind 127.0.0.1:0 and read back what the kernel chose. All sockets stay
- * open until every port is chosen, so the ports are distinct.
- */
+/* Free TCP ports for Raft and HTTP and a free UDP port for CoAP per node,
+ * below the ephemeral range (src/net/ports.h), so that a node restarted
+ * later does not find its port taken by some outgoing connection. */
 static int pick_ports(size_t n, uint16_t (*ports)[3])
 {
-    int fds[MAX_NODES * 3], rc = 0;
-    size_t nfds = 0;
-
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        for (int k = 0; k < 3; k++) {
-            struct sockaddr_in a;
-            socklen_t alen = sizeof a;
-            int fd = socket(
-                AF_INET, (k == 2 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-            if (fd < 0) {
-                rc = -1;
-                break;
-            }
-            fds[nfds++] = fd;
-            memset(&a, 0, sizeof a);
-            a.sin_family = AF_INET;
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            a.sin_port = 0;
-            if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-                getsockname(fd, (struct sockaddr *)&a, &alen) != 0) {
-                rc = -1;
-                break;
-            }
-            ports[i][k] = ntohs(a.sin_port);
-        }
-    }
-    for (size_t i = 0; i < nfds; i++)
-        close(fds[i]);
-    return rc;
+    int udp[MAX_NODES * 3];
+    uint16_t flat[MAX_NODES * 3];
+    for (size_t i = 0; i < n * 3; i++)
+        udp[i] = i % 3 == 2;
+    if (dsuit_free_ports(n * 3, udp, flat) != DSUIT_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 3; k++)
+            ports[i][k] = flat[i * 3 + (size_t)k];
+    return 0;
 }
 
 /* Generate an Ed25519 key pair and write BASE.key (0600) and BASE.pub. */

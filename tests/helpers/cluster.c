@@ -7,6 +7,7 @@
 #define _DEFAULT_SOURCE
 
 #include "cluster.h"
+#include "net/ports.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -83,27 +84,12 @@ static void write_file(const char *path, const void *p, size_t n, int mode)
     close(fd);
 }
 
-/* 3n distinct free TCP ports on 127.0.0.1: bind each to port 0 and keep
- * them all open until every one is known. */
+/* count distinct free TCP ports on 127.0.0.1, below the ephemeral range
+ * (src/net/ports.h): a node restarted by a test finds its ports free. */
 static void free_ports(size_t count, uint16_t *out)
 {
-    int fds[3 * CL_MAX_NODES];
-    assert_true(count <= 3 * CL_MAX_NODES);
-    for (size_t i = 0; i < count; i++) {
-        struct sockaddr_in a;
-        socklen_t al = sizeof a;
-        memset(&a, 0, sizeof a);
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        assert_true(fds[i] >= 0);
-        if (bind(fds[i], (struct sockaddr *)&a, sizeof a) != 0 ||
-            getsockname(fds[i], (struct sockaddr *)&a, &al) != 0)
-            fail_msg("cannot find a free port: %s", strerror(errno));
-        out[i] = ntohs(a.sin_port);
-    }
-    for (size_t i = 0; i < count; i++)
-        close(fds[i]);
+    if (dsuit_free_ports(count, NULL, out) != DSUIT_OK)
+        fail_msg("cannot find %zu free ports on 127.0.0.1", count);
 }
 
 void cl_create(cl_t *cl, size_t n, uint64_t heartbeat_ms)

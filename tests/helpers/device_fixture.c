@@ -6,6 +6,8 @@
 #define _DEFAULT_SOURCE
 
 #include "device_fixture.h"
+#include "dsuit/error.h"
+#include "net/ports.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,22 +48,10 @@ static void nap_ms(unsigned ms)
 
 uint16_t df_free_udp_port(void)
 {
-    struct sockaddr_in a;
-    socklen_t al = sizeof a;
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    const int udp = 1;
     uint16_t port;
-    if (fd < 0)
-        fail_msg("socket: %s", strerror(errno));
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
-        close(fd);
-        fail_msg("cannot find a free UDP port: %s", strerror(errno));
-    }
-    port = ntohs(a.sin_port);
-    close(fd);
+    if (dsuit_free_ports(1, &udp, &port) != DSUIT_OK)
+        fail_msg("cannot find a free UDP port on 127.0.0.1");
     return port;
 }
 

@@ -21,8 +21,8 @@
 /* df_run() when the program outlived its deadline (it was killed). */
 #define DF_TIMEOUT (-2)
 
-/** A UDP port on 127.0.0.1 that was free a moment ago (bound to port 0,
- * read, closed). Fails the running test if none can be had. */
+/** A UDP port on 127.0.0.1 that was free a moment ago (below the ephemeral
+ * range, src/net/ports.h). Fails the running test if none can be had. */
 uint16_t df_free_udp_port(void);
 
 /** Is `name` an executable on the PATH? */
