@@ -772,20 +772,28 @@ static void serve(dsuit_node_t *n, const device_t *d, const char *method,
 {
     int get = strcmp(method, "GET") == 0;
     char v[37], c[37];
-    if (strncmp(p, "/fw/img/", 8) == 0 && get) {
-        if (cr != NULL)
+    if (strncmp(p, "/fw/img/", 8) == 0) {
+        if (!get)
+            error_reply(r, 405, "method-not-allowed", "GET an image");
+        else if (cr != NULL)
             get_image_coap(n, d, p + 8, r, cr);
         else
             get_image_http(n, d, p + 8, hreq, r);
-    } else if (strncmp(p, "/fw/proof/", 10) == 0 && get) {
-        get_proof(n, d, p + 10, r);
+    } else if (strncmp(p, "/fw/proof/", 10) == 0) {
+        if (!get)
+            error_reply(r, 405, "method-not-allowed", "GET a proof");
+        else
+            get_proof(n, d, p + 10, r);
     } else if (strcmp(p, "/fw/report") == 0) {
         if (strcmp(method, "POST") == 0)
             post_report(n, d, body, len, r);
         else
             error_reply(r, 405, "method-not-allowed", "POST a report");
-    } else if (latest_path_parse(p, v, c) && get) {
-        get_latest(n, d, v, c, r, etag);
+    } else if (latest_path_parse(p, v, c)) {
+        if (!get)
+            error_reply(r, 405, "method-not-allowed", "GET the latest");
+        else
+            get_latest(n, d, v, c, r, etag);
     } else {
         error_reply(r, 404, "not-found", "no such resource");
     }

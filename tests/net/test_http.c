@@ -437,7 +437,7 @@ static void http_post_over_max_body_gets_413(void **state)
         call("POST", "/p", NULL, body, sizeof(body), &st, &out, &len),
         DSUIT_OK);
     assert_int_equal(st, 413);
-    assert_non_null(strstr(out, "\"error\":\"payload_too_large\""));
+    assert_non_null(strstr(out, "\"error\":\"payload-too-large\""));
     free(out);
 }
 

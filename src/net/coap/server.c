@@ -418,8 +418,14 @@ int dsuit_coap_server_start(const dsuit_coap_server_opts_t *o,
         goto fail;
     }
     coap_resource_set_userdata(unknown, s);
+    /* Every method reaches the handler, which answers 4.05 where a path
+     * exists but not for that method (libcoap would say 4.04). */
     coap_register_handler(unknown, COAP_REQUEST_GET, on_request);
     coap_register_handler(unknown, COAP_REQUEST_POST, on_request);
+    coap_register_handler(unknown, COAP_REQUEST_DELETE, on_request);
+    coap_register_handler(unknown, COAP_REQUEST_FETCH, on_request);
+    coap_register_handler(unknown, COAP_REQUEST_PATCH, on_request);
+    coap_register_handler(unknown, COAP_REQUEST_IPATCH, on_request);
     coap_add_resource(s->ctx, unknown);
     if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
         rc = DSUIT_E_NOMEM;

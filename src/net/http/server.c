@@ -114,10 +114,10 @@ static enum MHD_Result queue_static(struct MHD_Connection *c, unsigned status,
 }
 
 static const char too_large_json[] =
-    "{\"error\":\"payload_too_large\","
+    "{\"error\":\"payload-too-large\","
     "\"message\":\"request body exceeds the server's limit\"}";
 static const char bad_length_json[] =
-    "{\"error\":\"bad_request\",\"message\":\"malformed Content-Length\"}";
+    "{\"error\":\"bad-request\",\"message\":\"malformed Content-Length\"}";
 static const char internal_json[] =
     "{\"error\":\"internal\",\"message\":\"handler gave no valid response\"}";
 
