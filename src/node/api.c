@@ -131,57 +131,82 @@ static void post_tx(dsuit_node_t *n, const dsuit_http_request_t *req,
                               dsuit_txr_message(DSUIT_TXR_WRONG_CHAIN));
         return;
     }
-    node_status(n, &st);
-    if (st.role != NULL && strcmp(st.role, "leader") == 0) {
-        rc = node_submit(n, req->body, req->body_len, t.id);
-        if (rc == DSUIT_OK || rc == DSUIT_E_EXISTS)
-            tx_accepted(r, t.id, "pending");
-        else if (rc == DSUIT_E_LIMIT)
-            dsuit_http_json_error(r, 503, "busy",
-                                  "too many pending transactions");
-        else
-            dsuit_http_json_error(r, 500, "internal", dsuit_strerror(rc));
-        return;
-    }
-    if (internal || st.leader == 0 || st.leader - 1 >= n->g->n_validators) {
+    if (internal) {
         /* A forwarded request reaching a non-leader does not bounce on. */
-        dsuit_http_json_error(r, 503, "no-leader",
-                              "no leader is known; try again shortly");
-        return;
+        node_status(n, &st);
+        if (st.role == NULL || strcmp(st.role, "leader") != 0) {
+            dsuit_http_json_error(r, 503, "no-leader",
+                                  "no leader is known; try again shortly");
+            return;
+        }
     }
     {
-        char url[512], hdr[3][DSUIT_PEER_HEADER_MAX];
-        const char *headers[5];
-        const char *path = "/internal/v1/tx";
         long status = 0;
         uint8_t *body = NULL;
         size_t blen = 0;
-        node_peer_url(n, st.leader - 1, url, sizeof url);
-        strncat(url, path, sizeof url - strlen(url) - 1);
-        if (dsuit_peer_sign(&n->key, n->index, n->g->hash, "POST", path,
-                            req->body, req->body_len, node_now_ms(),
-                            hdr) != DSUIT_OK) {
-            dsuit_http_json_error(r, 500, "internal", "cannot sign");
-            return;
-        }
-        headers[0] = hdr[0];
-        headers[1] = hdr[1];
-        headers[2] = hdr[2];
-        headers[3] = "Content-Type: application/cbor";
-        headers[4] = NULL;
-        rc = dsuit_http_request("POST", url, headers, req->body, req->body_len,
-                                5000, &status, &body, &blen, 64 * 1024);
-        if (rc != DSUIT_OK) {
-            free(body);
+        rc = node_tx_to_leader(n, req->body, req->body_len, t.id, &status,
+                               &body, &blen);
+        if (rc == DSUIT_OK && status == 0) {
+            tx_accepted(r, t.id, "pending");
+        } else if (rc == DSUIT_E_LIMIT) {
+            dsuit_http_json_error(r, 503, "busy",
+                                  "too many pending transactions");
+        } else if (rc == DSUIT_E_AGAIN && status == 0) {
             dsuit_http_json_error(r, 503, "no-leader",
-                                  "the leader did not answer");
-            return;
+                                  "no leader is known, or it did not answer; "
+                                  "try again shortly");
+        } else if (status != 0) {
+            /* The leader's own answer, passed on. */
+            r->status = (int)status;
+            r->content_type = "application/json";
+            r->body = body;
+            r->len = blen;
+            body = NULL;
+        } else {
+            dsuit_http_json_error(r, 500, "internal", dsuit_strerror(rc));
         }
-        r->status = (int)status;
-        r->content_type = "application/json";
-        r->body = body;
-        r->len = blen;
+        free(body);
     }
+}
+
+int node_tx_to_leader(dsuit_node_t *n, const uint8_t *tx, size_t len,
+                      const uint8_t id[32], long *status, uint8_t **body,
+                      size_t *blen)
+{
+    char url[512], hdr[3][DSUIT_PEER_HEADER_MAX];
+    const char *headers[5];
+    const char *path = "/internal/v1/tx";
+    node_status_t st;
+    int rc;
+
+    *status = 0;
+    node_status(n, &st);
+    if (st.role != NULL && strcmp(st.role, "leader") == 0) {
+        rc = node_submit(n, tx, len, id);
+        return rc == DSUIT_E_EXISTS ? DSUIT_OK : rc;
+    }
+    if (st.leader == 0 || st.leader - 1 >= n->g->n_validators ||
+        st.leader - 1 == n->index)
+        return DSUIT_E_AGAIN;
+    node_peer_url(n, st.leader - 1, url, sizeof url);
+    strncat(url, path, sizeof url - strlen(url) - 1);
+    if (dsuit_peer_sign(&n->key, n->index, n->g->hash, "POST", path, tx, len,
+                        node_now_ms(), hdr) != DSUIT_OK)
+        return DSUIT_E_CRYPTO;
+    headers[0] = hdr[0];
+    headers[1] = hdr[1];
+    headers[2] = hdr[2];
+    headers[3] = "Content-Type: application/cbor";
+    headers[4] = NULL;
+    rc = dsuit_http_request("POST", url, headers, tx, len, 5000, status, body,
+                            blen, 64 * 1024);
+    if (rc != DSUIT_OK) {
+        *status = 0;
+        return DSUIT_E_AGAIN;
+    }
+    if (*status == 202)
+        return DSUIT_OK;
+    return *status >= 500 ? DSUIT_E_AGAIN : DSUIT_E_INVAL;
 }
 
 static void get_tx(dsuit_node_t *n, const char *idhex, dsuit_http_response_t *r)

@@ -204,6 +204,21 @@ void node_log(dsuit_node_t *n, const char *level, const char *module,
 int node_submit(dsuit_node_t *n, const uint8_t *tx, size_t len,
                 const uint8_t id[32]);
 
+/**
+ * From any thread but the loop: queue tx here if this node leads, else
+ * forward it to the leader (POST /internal/v1/tx, signed). Never through
+ * this node's own HTTP server, whose threads may all be busy with the
+ * requests waiting for this.
+ * @param[out] status  the leader's HTTP status, or 0 (queued here, or not
+ *                     reached); body/blen its answer (caller frees)
+ * Errors: DSUIT_E_AGAIN (no leader known, or it did not answer or said
+ * 5xx: may succeed later), DSUIT_E_INVAL (the leader refused it: 4xx),
+ * DSUIT_E_LIMIT (this node's mempool is full), DSUIT_E_CRYPTO.
+ */
+int node_tx_to_leader(dsuit_node_t *n, const uint8_t *tx, size_t len,
+                      const uint8_t id[32], long *status, uint8_t **body,
+                      size_t *blen);
+
 /** From any thread: is a tx with this id waiting in the mempool? */
 int node_pending(dsuit_node_t *n, const uint8_t id[32]);
 

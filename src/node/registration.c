@@ -193,30 +193,14 @@ static int submit_retrying(dsuit_node_t *n, const uint8_t *tx, size_t tl,
     int rc, tries = 0;
 
     for (;;) {
-        node_status_t st;
+        uint8_t *resp = NULL;
+        size_t rl = 0;
         tries++;
         status = 0;
-        node_status(n, &st);
-        if (st.role != NULL && strcmp(st.role, "leader") == 0) {
-            rc = node_submit(n, tx, tl, id);
-            if (rc == DSUIT_E_EXISTS)
-                rc = DSUIT_OK;
-        } else {
-            char url[512];
-            uint8_t *resp = NULL;
-            size_t rl;
-            const char *headers[] = {"Content-Type: application/cbor", NULL};
-            node_peer_url(n, n->index, url, sizeof url);
-            strncat(url, "/v1/tx", sizeof url - strlen(url) - 1);
-            rc = dsuit_http_request("POST", url, headers, tx, tl, 10000,
-                                    &status, &resp, &rl, 64 * 1024);
-            free(resp);
-            if (rc == DSUIT_OK && status != 202)
-                rc = DSUIT_E_IO;
-        }
+        rc = node_tx_to_leader(n, tx, tl, id, &status, &resp, &rl);
+        free(resp);
         /* A refusal (4xx) will not change; no leader or no answer may. */
-        if (rc == DSUIT_OK || (status >= 400 && status < 500) ||
-            node_now_ms() >= until)
+        if (rc == DSUIT_OK || rc == DSUIT_E_INVAL || node_now_ms() >= until)
             break;
         if (node_quitting(n))
             break;
@@ -514,13 +498,16 @@ static int store_image(dsuit_node_t *n, node_upload_t *u, size_t idx, int fd,
         return 0;
     }
     {
-        uint8_t txid[32];
-        char hex[65];
+        uint8_t txid[32] = {0};
+        char hex[65], msg[300];
         rc = submit_publish(n, u, txid);
         if (rc != DSUIT_OK) {
-            dsuit_http_json_error(r, 503, "no-leader",
-                                  "stored, but the publish could not be "
-                                  "submitted; upload again to retry");
+            node_hex(txid, 32, hex);
+            snprintf(msg, sizeof msg,
+                     "stored, but no leader took the publish; it may still "
+                     "reach the ledger (GET /v1/tx/%s); else upload again",
+                     hex);
+            dsuit_http_json_error(r, 503, "no-leader", msg);
             return 0;
         }
         node_hex(txid, 32, hex);
