@@ -837,8 +837,8 @@ static int fig_http_image(ctx_t *d, net_row_t *row)
              net_size_name(d->img_len, sz, sizeof sz));
     set_row(row, fig, "MB/s", "nginx GET of the same file", v, base, d->rounds);
     snprintf(row->note, sizeof row->note,
-             "ideal ~1 less a token check; the node re-hashes the whole "
-             "cached file per request (cache_open)");
+             "ideal ~1 less a token check; the cached file is re-hashed "
+             "at most every 10 s (cache_open)");
 out:
     curl_easy_cleanup(h);
     free(s.p);

@@ -659,7 +659,8 @@ static void fig_retrieve(net_t *x, CURL *h, const uint8_t *img, size_t size,
                      fewest + 1, held[fewest], nch);
         else
             snprintf(row->note, sizeof row->note,
-                     "the cached file is hashed again, then sent (sendfile)");
+                     "sent with sendfile; re-hashed when older than 10 s "
+                     "since its last check or changed on disk");
     }
 out:
     free(s.p);
