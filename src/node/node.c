@@ -643,6 +643,7 @@ static void on_wake(uv_async_t *a)
     dsuit_node_t *n = a->data;
     drain_votes(n);
     node_checks_drain(n, vote_for);
+    node_certs_drain(n);
 }
 
 /* ---- gossip thread ---------------------------------------------------- */
@@ -1015,6 +1016,12 @@ out:
     while (n->outbox) {
         node_msg_t *m = n->outbox;
         n->outbox = m->next;
+        free(m->body);
+        free(m);
+    }
+    while (n->certs_in) {
+        node_msg_t *m = n->certs_in;
+        n->certs_in = m->next;
         free(m->body);
         free(m);
     }

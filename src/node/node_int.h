@@ -184,6 +184,8 @@ typedef struct dsuit_node {
     uint64_t peer_seen_ms[NODE_MAX_VALIDATORS]; /* [mu] last vote received */
     pthread_t repairer;
     int repair_stop; /* [mu] */
+    node_msg_t *certs_in; /* [mu] fetched certificates for the loop: path
+                           * holds the height, body the certificate */
     int quitting;    /* [mu] set before the HTTP server stops: handlers
                       * that wait or retry give up */
 
@@ -351,6 +353,8 @@ void node_devices_list(dsuit_node_t *n, dsuit_http_response_t *r);
 
 int node_repair_start(dsuit_node_t *n);
 void node_repair_stop(dsuit_node_t *n);
+/** Loop thread: store the certificates the repair thread fetched. */
+void node_certs_drain(dsuit_node_t *n);
 /** Has validator i been heard from lately (always true for this node)? */
 int node_peer_reachable(dsuit_node_t *n, size_t i, uint64_t now);
 

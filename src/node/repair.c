@@ -16,18 +16,33 @@
  * It also answers how the store stands (GET /v1/store): chunks whose
  * placement includes a validator that is not reachable now are counted as
  * under-replicated until repair has run.
+ *
+ * And it fills in certificates: votes are not sent again once a height is
+ * certified, so a node that was down while heights were certified has no
+ * certificate for them. Each pass looks for such heights (at most
+ * CERT_BACKFILL per pass, from where the last pass stopped), fetches the
+ * certificate from the validators that are up (GET /v1/blocks/{h}/cert),
+ * checks it against the genesis validators and this node's own block at h,
+ * and hands it to the loop thread, which stores it.
  */
 #define _DEFAULT_SOURCE /* usleep */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "dsuit/block.h"
 #include "dsuit/cbor.h"
+#include "dsuit/cert.h"
+#include "dsuit/store.h"
+#include "net/http/client.h"
 #include "node/node_int.h"
 
 #define REPAIR_INTERVAL_MS 2000
 #define PEER_GRACE_MS      10000
+#define CERT_BACKFILL      256   /* heights looked at per pass */
+#define CERT_MAX_BYTES     16384
 
 int node_peer_reachable(dsuit_node_t *n, size_t i, uint64_t now)
 {
@@ -137,9 +152,143 @@ static void pass(dsuit_node_t *n, walk_t *w)
     dsuit_store_abort(t);
 }
 
+/* Does this node hold a certificate for height h? */
+static int have_cert(dsuit_node_t *n, uint64_t h)
+{
+    dsuit_store_txn_t *t;
+    const uint8_t *v;
+    size_t vl;
+    uint8_t key[8];
+    int rc;
+    if (dsuit_store_begin(dsuit_ledger_store(n->ledger), 0, &t) != DSUIT_OK)
+        return 1; /* cannot tell: do not fetch */
+    dsuit_store_u64_key(h, key);
+    rc = dsuit_store_get(t, DSUIT_TBL_CERTS, key, 8, &v, &vl);
+    dsuit_store_abort(t);
+    return rc != DSUIT_E_NOTFOUND;
+}
+
+/* A certificate from validator i for height h whose block hash is hash,
+ * checked; malloc'd, or NULL. */
+static uint8_t *fetch_cert(dsuit_node_t *n, size_t i, uint64_t h,
+                           const uint8_t hash[32], const dsuit_trust_t *trust,
+                           size_t *out_len)
+{
+    char url[600];
+    uint8_t *body = NULL;
+    size_t len = 0;
+    long status = 0;
+    dsuit_cert_t c;
+    node_peer_url(n, i, url, sizeof url);
+    snprintf(url + strlen(url), sizeof url - strlen(url), "/v1/blocks/%llu/cert",
+             (unsigned long long)h);
+    if (dsuit_http_request("GET", url, NULL, NULL, 0, 3000, &status, &body,
+                           &len, CERT_MAX_BYTES) != DSUIT_OK ||
+        status != 200 || dsuit_cert_decode(body, len, &c) != DSUIT_OK ||
+        c.height != h || memcmp(c.block_hash, hash, 32) != 0 ||
+        dsuit_cert_verify(&c, trust, NULL) != DSUIT_OK) {
+        free(body);
+        return NULL;
+    }
+    *out_len = len;
+    return body;
+}
+
+static void backfill_certs(dsuit_node_t *n, uint64_t *next)
+{
+    dsuit_key_t keys[NODE_MAX_VALIDATORS];
+    dsuit_trust_t trust;
+    node_status_t st;
+    uint64_t now = node_now_ms(), end;
+    size_t looked = 0;
+
+    node_status(n, &st);
+    if (*next == 0 || *next > st.certified)
+        *next = 1;
+    end = st.certified;
+    for (size_t i = 0; i < n->g->n_validators; i++)
+        keys[i] = n->g->validators[i].key;
+    trust.chain = n->g->hash;
+    trust.validators = keys;
+    trust.n_validators = n->g->n_validators;
+    trust.quorum = n->g->policy.quorum;
+    for (; *next <= end && looked < CERT_BACKFILL && !node_quitting(n);
+         (*next)++, looked++) {
+        uint64_t h = *next;
+        uint8_t *blk = NULL, hash[32], *cert = NULL;
+        size_t bl = 0, cl = 0;
+        dsuit_block_t b;
+        if (have_cert(n, h))
+            continue;
+        if (dsuit_ledger_block(n->ledger, h, &blk, &bl) != DSUIT_OK ||
+            dsuit_block_decode(blk, bl, &b) != DSUIT_OK ||
+            dsuit_sha256(b.header_bytes, b.header_len, hash) != DSUIT_OK) {
+            free(blk);
+            continue;
+        }
+        free(blk);
+        for (size_t i = 0; i < n->g->n_validators && cert == NULL; i++)
+            if (i != n->index && node_peer_reachable(n, i, now))
+                cert = fetch_cert(n, i, h, hash, &trust, &cl);
+        if (cert != NULL) {
+            node_msg_t *m = calloc(1, sizeof *m);
+            if (m == NULL) {
+                free(cert);
+                continue;
+            }
+            snprintf(m->path, sizeof m->path, "%llu", (unsigned long long)h);
+            m->body = cert;
+            m->len = cl;
+            pthread_mutex_lock(&n->mu);
+            m->next = n->certs_in;
+            n->certs_in = m;
+            pthread_mutex_unlock(&n->mu);
+            uv_async_send(&n->wake);
+        }
+    }
+}
+
+void node_certs_drain(dsuit_node_t *n)
+{
+    node_msg_t *m;
+    size_t stored = 0;
+    pthread_mutex_lock(&n->mu);
+    m = n->certs_in;
+    n->certs_in = NULL;
+    pthread_mutex_unlock(&n->mu);
+    while (m != NULL) {
+        node_msg_t *next = m->next;
+        dsuit_store_txn_t *t;
+        uint8_t key[8];
+        uint64_t h = strtoull(m->path, NULL, 10);
+        dsuit_store_u64_key(h, key);
+        if (dsuit_store_begin(dsuit_ledger_store(n->ledger), 1, &t) ==
+            DSUIT_OK) {
+            const uint8_t *v;
+            size_t vl;
+            if (dsuit_store_get(t, DSUIT_TBL_CERTS, key, 8, &v, &vl) ==
+                    DSUIT_E_NOTFOUND &&
+                dsuit_store_put(t, DSUIT_TBL_CERTS, key, 8, m->body, m->len) ==
+                    DSUIT_OK) {
+                if (dsuit_store_commit(t) == DSUIT_OK)
+                    stored++;
+            } else {
+                dsuit_store_abort(t);
+            }
+        }
+        free(m->body);
+        free(m);
+        m = next;
+    }
+    if (stored > 0)
+        node_log(n, "info", "cert",
+                 "stored certificates of missed heights count=%zu", stored);
+}
+
 static void *repair_main(void *arg)
 {
     dsuit_node_t *n = arg;
+    uint64_t cert_next = 1;
     for (;;) {
         walk_t w;
         int stop;
@@ -152,6 +301,7 @@ static void *repair_main(void *arg)
             usleep(100 * 1000);
         }
         pass(n, &w);
+        backfill_certs(n, &cert_next);
         pthread_mutex_lock(&n->mu);
         n->st.chunks_known = w.chunks;
         n->st.chunks_under = w.under;
