@@ -182,7 +182,8 @@ typedef struct dsuit_node {
     /* Image checks before voting (validation.c): the loop queues blocks,
      * the checker thread answers in `checked`, the loop votes. */
     uint64_t peer_seen_ms[NODE_MAX_VALIDATORS]; /* [mu] last vote received */
-    pthread_t repairer;
+    pthread_t repairer, certfiller;
+    int certfill_started;
     int repair_stop; /* [mu] */
     node_msg_t *certs_in; /* [mu] fetched certificates for the loop: path
                            * holds the height, body the certificate */

@@ -17,8 +17,8 @@
  * placement includes a validator that is not reachable now are counted as
  * under-replicated until repair has run.
  *
- * And it fills in certificates: votes are not sent again once a height is
- * certified, so a node that was down while heights were certified has no
+ * A second thread fills in certificates: votes are not sent again once a
+ * height is certified, so a node that was down while heights were certified has no
  * certificate for them. Each pass looks for such heights (at most
  * CERT_BACKFILL per pass, from where the last pass stopped), fetches the
  * certificate from the validators that are up (GET /v1/blocks/{h}/cert),
@@ -42,6 +42,7 @@
 #define REPAIR_INTERVAL_MS 2000
 #define PEER_GRACE_MS      10000
 #define CERT_BACKFILL      256   /* heights looked at per pass */
+#define CERT_INTERVAL_MS   1000
 #define CERT_MAX_BYTES     16384
 
 int node_peer_reachable(dsuit_node_t *n, size_t i, uint64_t now)
@@ -285,10 +286,29 @@ void node_certs_drain(dsuit_node_t *n)
                  "stored certificates of missed heights count=%zu", stored);
 }
 
+/* Its own thread, so that a slow chunk pass (peers down, fetches timing
+ * out) does not hold it up. */
+static void *certfill_main(void *arg)
+{
+    dsuit_node_t *n = arg;
+    uint64_t next = 1;
+    for (;;) {
+        int stop;
+        for (int slept = 0; slept < CERT_INTERVAL_MS; slept += 100) {
+            pthread_mutex_lock(&n->mu);
+            stop = n->repair_stop;
+            pthread_mutex_unlock(&n->mu);
+            if (stop)
+                return NULL;
+            usleep(100 * 1000);
+        }
+        backfill_certs(n, &next);
+    }
+}
+
 static void *repair_main(void *arg)
 {
     dsuit_node_t *n = arg;
-    uint64_t cert_next = 1;
     for (;;) {
         walk_t w;
         int stop;
@@ -301,7 +321,6 @@ static void *repair_main(void *arg)
             usleep(100 * 1000);
         }
         pass(n, &w);
-        backfill_certs(n, &cert_next);
         pthread_mutex_lock(&n->mu);
         n->st.chunks_known = w.chunks;
         n->st.chunks_under = w.under;
@@ -316,9 +335,14 @@ static void *repair_main(void *arg)
 
 int node_repair_start(dsuit_node_t *n)
 {
-    return pthread_create(&n->repairer, NULL, repair_main, n) == 0
-               ? DSUIT_OK
-               : DSUIT_E_NOMEM;
+    if (pthread_create(&n->repairer, NULL, repair_main, n) != 0)
+        return DSUIT_E_NOMEM;
+    if (pthread_create(&n->certfiller, NULL, certfill_main, n) != 0) {
+        node_repair_stop(n);
+        return DSUIT_E_NOMEM;
+    }
+    n->certfill_started = 1;
+    return DSUIT_OK;
 }
 
 void node_repair_stop(dsuit_node_t *n)
@@ -327,4 +351,7 @@ void node_repair_stop(dsuit_node_t *n)
     n->repair_stop = 1;
     pthread_mutex_unlock(&n->mu);
     pthread_join(n->repairer, NULL);
+    if (n->certfill_started)
+        pthread_join(n->certfiller, NULL);
+    n->certfill_started = 0;
 }

@@ -155,36 +155,12 @@ int ff_wait_leader_among(const cl_t *cl, unsigned mask, uint64_t min_term,
     return -1;
 }
 
-/* Append what fd has to buf (the rest is dropped). 0 at end of file. */
-static int drain(int fd, char *buf, size_t cap, size_t *n)
-{
-    char tmp[4096];
-    ssize_t r = read(fd, tmp, sizeof tmp);
-    if (r < 0 && (errno == EINTR || errno == EAGAIN))
-        return 1;
-    if (r <= 0)
-        return 0;
-    for (ssize_t k = 0; k < r; k++)
-        if (buf != NULL && *n + 1 < cap)
-            buf[(*n)++] = tmp[k];
-    return 1;
-}
-
-static int status_code(int st)
-{
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 int ff_run(const cl_t *cl, const char *const *args, const char *const *env,
            unsigned timeout_ms, char *out, size_t out_cap, char *err,
            size_t err_cap)
 {
     const char *argv[48];
-    int po[2], pe[2], st, open_fds = 2, killed = 0;
-    size_t k = 0, no = 0, ne = 0;
-    uint64_t t0 = cl_now_ms();
-    pid_t parent = getpid(), pid;
-
+    size_t k = 0;
     argv[k++] = cl->bin;
     for (size_t a = 0; args[a] != NULL; a++) {
         if (k + 1 >= sizeof argv / sizeof argv[0])
@@ -192,88 +168,7 @@ int ff_run(const cl_t *cl, const char *const *args, const char *const *env,
         argv[k++] = args[a];
     }
     argv[k] = NULL;
-    if (pipe2(po, O_CLOEXEC) != 0)
-        return -1;
-    if (pipe2(pe, O_CLOEXEC) != 0) {
-        close(po[0]);
-        close(po[1]);
-        return -1;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0) {
-        close(po[0]);
-        close(po[1]);
-        close(pe[0]);
-        close(pe[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        if (null >= 0)
-            dup2(null, 0);
-        dup2(po[1], 1); /* dup2 clears close-on-exec on the copy */
-        dup2(pe[1], 2);
-        for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
-            char name[128];
-            const char *eq = strchr(env[i], '=');
-            size_t n = eq ? (size_t)(eq - env[i]) : 0;
-            if (n == 0 || n >= sizeof name)
-                _exit(127);
-            memcpy(name, env[i], n);
-            name[n] = '\0';
-            setenv(name, eq + 1, 1);
-        }
-        execv(cl->bin, (char *const *)argv);
-        _exit(127);
-    }
-    close(po[1]);
-    close(pe[1]);
-    while (open_fds > 0) {
-        struct pollfd p[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-        uint64_t now = cl_now_ms();
-        int wait = 200, r;
-        if (po[0] < 0)
-            p[0].fd = -1;
-        if (pe[0] < 0)
-            p[1].fd = -1;
-        if (!killed && now - t0 >= timeout_ms) {
-            kill(pid, SIGKILL);
-            killed = 1;
-        }
-        r = poll(p, 2, wait);
-        if (r < 0 && errno != EINTR)
-            break;
-        if (p[0].fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            !drain(po[0], out, out_cap, &no)) {
-            close(po[0]);
-            po[0] = -1;
-            open_fds--;
-        }
-        if (p[1].fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            !drain(pe[0], err, err_cap, &ne)) {
-            close(pe[0]);
-            pe[0] = -1;
-            open_fds--;
-        }
-    }
-    if (po[0] >= 0)
-        close(po[0]);
-    if (pe[0] >= 0)
-        close(pe[0]);
-    if (out != NULL && out_cap > 0)
-        out[no] = '\0';
-    if (err != NULL && err_cap > 0)
-        err[ne] = '\0';
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR)
-            return -1;
-    }
-    return killed ? FF_TIMEOUT : status_code(st);
+    return df_run(argv, env, timeout_ms, out, out_cap, err, err_cap);
 }
 
 const char *ff_damage_name(ff_damage_t kind)
@@ -353,41 +248,10 @@ void ff_write_file(const char *path, const uint8_t *p, size_t n)
     assert_int_equal(close(fd), 0);
 }
 
-uint8_t *ff_slurp(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY);
-    struct stat sb;
-    uint8_t *p;
-    size_t got = 0;
-    if (fd < 0)
-        return NULL;
-    if (fstat(fd, &sb) != 0) {
-        close(fd);
-        return NULL;
-    }
-    p = malloc((size_t)sb.st_size + 1);
-    while (p != NULL && got < (size_t)sb.st_size) {
-        ssize_t r = read(fd, p + got, (size_t)sb.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (p == NULL || got != (size_t)sb.st_size) {
-        free(p);
-        return NULL;
-    }
-    p[got] = '\0';
-    *len = got;
-    return p;
-}
-
 int ff_sha256_file(const char *path, uint8_t out[32])
 {
     size_t n = 0;
-    uint8_t *p = ff_slurp(path, &n);
+    uint8_t *p = df_slurp(path, &n);
     int rc;
     if (p == NULL)
         return -1;

@@ -28,9 +28,10 @@
 #include <stdint.h>
 
 #include "cluster.h"
+#include "device_fixture.h"
 
 /* ff_run() when the program outlived its deadline (it was killed). */
-#define FF_TIMEOUT (-2)
+#define FF_TIMEOUT DF_TIMEOUT
 
 /** SIGSTOP node i (it must be running). It stays frozen until ff_thaw()
  * or ff_thaw_all(). */
@@ -96,9 +97,6 @@ void ff_damage(const char *path, ff_damage_t kind);
 
 /** Replace the file at path with these bytes (fails the test on error). */
 void ff_write_file(const char *path, const uint8_t *p, size_t n);
-
-/** The whole file (caller frees), length in *len; NULL if unreadable. */
-uint8_t *ff_slurp(const char *path, size_t *len);
 
 /** SHA-256 of a file. 0, or -1 if it cannot be read. */
 int ff_sha256_file(const char *path, uint8_t out[32]);

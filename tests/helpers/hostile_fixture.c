@@ -345,16 +345,6 @@ int hf_coap_parse(const uint8_t *p, size_t len, hf_coap_t *out)
     return 0;
 }
 
-uint16_t hf_free_udp_port(void)
-{
-    static const int udp[1] = {1};
-    uint16_t port = 0;
-    /* Below the ephemeral range (src/net/ports.h), like the nodes' own. */
-    if (dsuit_free_ports(1, udp, &port) != DSUIT_OK)
-        fail_msg("cannot find a free UDP port");
-    return port;
-}
-
 /* ---- nodes --------------------------------------------------------------- */
 
 void hf_start_node(cl_t *cl, size_t i, const char *const *extra)
@@ -414,33 +404,3 @@ void hf_start_node(cl_t *cl, size_t i, const char *const *extra)
     }
 }
 
-uint8_t *hf_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *b = NULL;
-    size_t n = 0, cap = 0;
-    if (f == NULL)
-        return NULL;
-    for (;;) {
-        size_t r;
-        if (n + 4096 + 1 > cap) {
-            uint8_t *nb = realloc(b, cap ? 2 * cap : 8192);
-            if (nb == NULL) {
-                free(b);
-                fclose(f);
-                return NULL;
-            }
-            b = nb;
-            cap = cap ? 2 * cap : 8192;
-        }
-        r = fread(b + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    fclose(f);
-    b[n] = '\0';
-    if (len != NULL)
-        *len = n;
-    return b;
-}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cluster.h"
+#include "device_fixture.h"
 
 /* An HTTP answer read from a raw socket. status -1: no answer (refused,
  * reset or silent past the timeout); status 0: bytes that are not HTTP. */
@@ -87,13 +88,5 @@ int hf_coap_parse(const uint8_t *p, size_t len, hf_coap_t *out);
  * so cl_destroy() stops it. Fails the running test on error.
  */
 void hf_start_node(cl_t *cl, size_t i, const char *const *extra);
-
-/** A UDP port on 127.0.0.1, below the ephemeral range, that was free a
- * moment ago (dsuit_free_ports). Fails the running test if none. */
-uint16_t hf_free_udp_port(void);
-
-/** The whole file (NUL-terminated, length in *len if not NULL); caller
- * frees. NULL if it cannot be read. */
-uint8_t *hf_slurp(const char *path, size_t *len);
 
 #endif /* DSUIT_TEST_HOSTILE_FIXTURE_H */

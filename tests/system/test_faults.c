@@ -386,7 +386,7 @@ static void assert_device_has(const char *state, uint64_t seq,
     size_t n = 0, sl = 0;
     uint8_t *slot;
     snprintf(path, sizeof path, "%s/state", state);
-    text = (char *)ff_slurp(path, &n);
+    text = (char *)df_slurp(path, &n);
     if (text == NULL)
         fail_msg("the device has no state file %s", path);
     a = strstr(text, "\nactive ");
@@ -396,7 +396,7 @@ static void assert_device_has(const char *state, uint64_t seq,
     assert_int_equal(strtoull(s + 5, NULL, 10), seq);
     snprintf(path, sizeof path, "%s/slot-%c.bin", state, a[8]);
     free(text);
-    slot = ff_slurp(path, &sl);
+    slot = df_slurp(path, &sl);
     if (slot == NULL)
         fail_msg("cannot read the active slot %s", path);
     if (sl != img->size || memcmp(slot, img->bytes, sl) != 0)
@@ -1100,7 +1100,7 @@ static void minority_kill9_under_load_loses_nothing_acknowledged(void **state)
             make_image(cl, img, size, &rng, &p->img);
             make_manifest(cl, &authors[t], domain, s + 1, &p->img, mname, suit,
                           sizeof suit);
-            p->env = ff_slurp(suit, &p->env_len);
+            p->env = df_slurp(suit, &p->env_len);
             assert_non_null(p->env);
         }
     }
@@ -1882,7 +1882,7 @@ static int f4_coap_image(const f4_t *f, size_t i, const char *outfile)
     if (rc == 127)
         fail_msg("coap-client-gnutls is needed (apt-get install "
                  "libcoap3-bin)");
-    b = ff_slurp(outfile, &bl);
+    b = df_slurp(outfile, &bl);
     if (b != NULL && bl == f->img->size && memcmp(b, f->img->bytes, bl) == 0) {
         free(b);
         return 1;
@@ -2169,7 +2169,7 @@ static void concurrent_publishes_through_one_follower_answer_truly(void **state)
         make_image(cl, name, 20 * KIB + k, &rng, &img[k]);
         snprintf(name, sizeof name, "fw%zu.suit", k);
         make_manifest(cl, &a[k], domain, 1, &img[k], name, suit, sizeof suit);
-        env[k] = ff_slurp(suit, &env_len[k]);
+        env[k] = df_slurp(suit, &env_len[k]);
         assert_non_null(env[k]);
     }
     wait_certified(cl, cl_max_height(cl), 30000);

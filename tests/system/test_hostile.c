@@ -118,7 +118,7 @@ static void write_bytes(const char *path, const void *p, size_t n)
 static size_t read_bytes(const char *path, uint8_t *out, size_t cap)
 {
     size_t n = 0;
-    uint8_t *b = hf_slurp(path, &n);
+    uint8_t *b = df_slurp(path, &n);
     if (b == NULL)
         fail_msg("cannot read %s", path);
     if (n > cap)
@@ -404,7 +404,7 @@ static long json_list_len(const fx_t *f, size_t i, const char *path,
 static void hash_file(const char *path, uint8_t out[32])
 {
     size_t n = 0;
-    uint8_t *b = hf_slurp(path, &n);
+    uint8_t *b = df_slurp(path, &n);
     assert_int_equal(dsuit_sha256(b ? b : (const uint8_t *)"", b ? n : 0, out),
                      DSUIT_OK);
     free(b);
@@ -426,7 +426,7 @@ static void hash_reports(const fx_t *f, size_t i, uint8_t out[32])
         if (e->d_name[0] == '.')
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        b = hf_slurp(path, &n);
+        b = df_slurp(path, &n);
         dsuit_sha256_update(&h, e->d_name, strlen(e->d_name) + 1);
         if (b != NULL)
             dsuit_sha256_update(&h, b, n);
@@ -568,7 +568,7 @@ static int group_setup(void **state)
         f->http[i] = f->cl.g->validators[i].http_port;
         f->coap[i] = f->cl.g->validators[i].coap_port;
     }
-    f->plain = hf_free_udp_port();
+    f->plain = df_free_udp_port();
     snprintf(plain, sizeof plain, "%u", (unsigned)f->plain);
     for (size_t i = 0; i < N_NODES; i++) {
         if (i == PLAIN_NODE) {
