@@ -204,7 +204,7 @@ static void backfill_certs(dsuit_node_t *n, uint64_t *next)
     size_t looked = 0;
 
     node_status(n, &st);
-    if (*next == 0 || *next > st.certified)
+    if (*next == 0)
         *next = 1;
     end = st.certified;
     for (size_t i = 0; i < n->g->n_validators; i++)
@@ -247,6 +247,11 @@ static void backfill_certs(dsuit_node_t *n, uint64_t *next)
             uv_async_send(&n->wake);
         }
     }
+    /* Past the end: start over next time. Heights whose certificate could
+     * not be had yet (no peer reachable, none had it) come round again;
+     * never chase the certified height as it grows. */
+    if (*next > end)
+        *next = 1;
 }
 
 void node_certs_drain(dsuit_node_t *n)

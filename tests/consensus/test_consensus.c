@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "consensus/consensus.h"
+#include "net/ports.h"
 #include "dsuit/crypto.h"
 
 #define N 3
@@ -74,20 +75,6 @@ static int sm_restore(void *arg, const uint8_t *buf, size_t len)
 }
 
 /* A port nobody listens on now (the kernel picks it). */
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t l = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void start(int i)
 {
     dsuit_consensus_opts_t o;
@@ -185,13 +172,17 @@ static void consensus_orders_entries_identically_across_failover(void **st)
     assert_int_equal(uv_loop_init(&loop), 0);
     uv_timer_init(&loop, &tick);
     uv_timer_start(&tick, on_tick, 10, 10);
+    /* Distinct ports below the ephemeral range: the node restarted below
+     * gets its port back (src/net/ports.h). */
+    uint16_t ports[N];
+    assert_int_equal(dsuit_free_ports(N, NULL, ports), DSUIT_OK);
     for (int i = 0; i < N; i++) {
         snprintf(nodes[i].dir, sizeof nodes[i].dir,
                  "/tmp/dsuit-test-raft-XXXXXX");
         assert_non_null(mkdtemp(nodes[i].dir));
         peers[i].id = (uint64_t)i + 1;
-        snprintf(peers[i].address, sizeof peers[i].address, "127.0.0.1:%d",
-                 free_port());
+        snprintf(peers[i].address, sizeof peers[i].address, "127.0.0.1:%u",
+                 (unsigned)ports[i]);
     }
     for (int i = 0; i < N; i++)
         start(i);
