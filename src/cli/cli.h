@@ -222,6 +222,14 @@ int cli_hex_encode(const uint8_t *p, size_t len, char *out, size_t out_cap);
 /** Value of the hex digit c (either case), or -1 if c is not one. */
 int cli_hex_digit(char c);
 
+/** Decode exactly n hex digits of s (either case) into out (n / 2 bytes).
+ * @return 0, or -1 if n is odd or a character is not a hex digit (out may
+ *         then hold part of the bytes) */
+int cli_hex_decode(const char *s, size_t n, uint8_t *out);
+
+/** Wall-clock time, Unix milliseconds. */
+uint64_t cli_wall_ms(void);
+
 /**
  * Print s[0..n) to stdout with control characters (below 0x20, and 0x7f)
  * shown as '?', so that text from a file or the chain cannot move the

@@ -26,20 +26,6 @@
 /* ---- component identifiers and member lists ---------------------------------
  */
 
-/* Decode exactly n hex digits into out; -1 if not hex. */
-static int hex_decode(const char *s, size_t n, uint8_t *out)
-{
-    if (n % 2 != 0)
-        return -1;
-    for (size_t i = 0; i < n; i += 2) {
-        int hi = cli_hex_digit(s[i]), lo = cli_hex_digit(s[i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 /* A component identifier parsed from its path form; parts point into buf. */
 typedef struct {
     uint8_t buf[DSUIT_SUIT_BUILD_MAX_ID_LEN];
@@ -64,7 +50,7 @@ static const char *parse_component_id(const char *s, id_store_t *st)
         if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
             if ((n - 2) / 2 > sizeof st->buf - used)
                 return "too long";
-            if (hex_decode(s + 2, n - 2, st->buf + used) != 0)
+            if (cli_hex_decode(s + 2, n - 2, st->buf + used) != 0)
                 return "bad hex after 0x";
             part->len = (n - 2) / 2;
         } else {
@@ -418,7 +404,7 @@ static int json_component(const char *cmd, const char *path, desc_store_t *st,
             return desc_error(cmd, path, "%s needs image, or digest and size",
                               where);
         if (strlen(digest) != 2 * DSUIT_SHA256_LEN ||
-            hex_decode(digest, 2 * DSUIT_SHA256_LEN, k->image_digest) != 0)
+            cli_hex_decode(digest, 2 * DSUIT_SHA256_LEN, k->image_digest) != 0)
             return desc_error(
                 cmd, path, "%s digest is not 64 hex digits (SHA-256)", where);
         k->image_size = (uint64_t)json_integer_value(size);

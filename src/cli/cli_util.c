@@ -496,6 +496,26 @@ int cli_hex_digit(char c)
     return -1;
 }
 
+int cli_hex_decode(const char *s, size_t n, uint8_t *out)
+{
+    if (n % 2 != 0)
+        return -1;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = cli_hex_digit(s[i]), lo = cli_hex_digit(s[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+uint64_t cli_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 void cli_print_textn(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)

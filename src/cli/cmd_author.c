@@ -278,22 +278,7 @@ static int text_ok(const char *s, int allow_empty)
 
 static int hex_parse(const char *s, uint8_t *out, size_t n)
 {
-    if (strlen(s) != 2 * n)
-        return -1;
-    for (size_t i = 0; i < 2 * n; i++) {
-        char ch = s[i];
-        int v = ch >= '0' && ch <= '9'   ? ch - '0'
-                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                         : -1;
-        if (v < 0)
-            return -1;
-        if (i % 2 == 0)
-            out[i / 2] = (uint8_t)(v << 4);
-        else
-            out[i / 2] |= (uint8_t)v;
-    }
-    return 0;
+    return strlen(s) == 2 * n ? cli_hex_decode(s, 2 * n, out) : -1;
 }
 
 static int load_registrars(const author_opts_t *o, const dsuit_genesis_t *g,

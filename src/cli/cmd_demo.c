@@ -129,13 +129,6 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void sleep_ms(unsigned ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -187,7 +180,7 @@ static int run_dsuit(demo_t *d, const char *const *args)
     const char *argv[40];
     int pipefd[2], status, efd;
     size_t n = 0, got = 0;
-    uint64_t deadline = wall_ms() + RUN_MAX_S * 1000u;
+    uint64_t deadline = cli_wall_ms() + RUN_MAX_S * 1000u;
     pid_t pid;
 
     argv[n++] = "dsuit";
@@ -227,7 +220,7 @@ static int run_dsuit(demo_t *d, const char *const *args)
             break;
         if (errno != EAGAIN && errno != EINTR)
             break;
-        if (interrupted || wall_ms() > deadline) {
+        if (interrupted || cli_wall_ms() > deadline) {
             kill(pid, SIGKILL);
             break;
         }
@@ -474,10 +467,10 @@ static int step_publish(demo_t *d)
                           "--image", img, "--timeout", "60", NULL};
     path_in(d, "firmware.suit", m, sizeof m);
     path_in(d, "firmware.bin", img, sizeof img);
-    d->publish_start = wall_ms();
+    d->publish_start = cli_wall_ms();
     if (run_ok(d, args) != 0)
         return -1;
-    d->publish_end = wall_ms();
+    d->publish_end = cli_wall_ms();
     return 0;
 }
 
@@ -714,16 +707,16 @@ static int remove_tree(const char *path)
 
 #define STEP(label, call, ...)                                                 \
     do {                                                                       \
-        uint64_t t_ = wall_ms();                                               \
+        uint64_t t_ = cli_wall_ms();                                               \
         if (interrupted) {                                                     \
             fail_why(d, "interrupted");                                        \
             goto done;                                                         \
         }                                                                      \
         if ((call) != 0) {                                                     \
-            row(d, label, (double)(wall_ms() - t_), 0, "%s", d->why);          \
+            row(d, label, (double)(cli_wall_ms() - t_), 0, "%s", d->why);          \
             goto done;                                                         \
         }                                                                      \
-        row(d, label, (double)(wall_ms() - t_), 1, __VA_ARGS__);               \
+        row(d, label, (double)(cli_wall_ms() - t_), 1, __VA_ARGS__);               \
     } while (0)
 
 static int demo_run(demo_t *d)
@@ -827,10 +820,10 @@ int cmd_demo(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    d->t0 = wall_ms();
+    d->t0 = cli_wall_ms();
     ok = demo_run(d);
     stop_devnet(d);
-    total = (double)(wall_ms() - d->t0);
+    total = (double)(cli_wall_ms() - d->t0);
 
     printf("\nsummary\n");
     printf("  %-44s %8s  %s\n", "step", "time", "result");

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/cli_tx.h"
@@ -179,17 +178,9 @@ static const struct option provision_longopts[] = {
 static int hex_key(const char *s, uint8_t *out, size_t *len)
 {
     size_t n = strlen(s);
-    if (n % 2 != 0 || n / 2 < NODE_PSK_KEY_MIN || n / 2 > NODE_PSK_KEY_MAX)
+    if (n % 2 != 0 || n / 2 < NODE_PSK_KEY_MIN || n / 2 > NODE_PSK_KEY_MAX ||
+        cli_hex_decode(s, n, out) != 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        int v = cli_hex_digit(s[i]);
-        if (v < 0)
-            return -1;
-        if (i % 2 == 0)
-            out[i / 2] = (uint8_t)(v << 4);
-        else
-            out[i / 2] |= (uint8_t)v;
-    }
     *len = n / 2;
     return 0;
 }
@@ -313,13 +304,6 @@ static const struct option token_longopts[] = {
 
 /* ---- token ---------------------------------------------------------------- */
 
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int verb_token(int argc, char **argv)
 {
     const char *node = NULL, *psk_id = NULL, *psk_hex = NULL, *keyf = NULL,
@@ -398,7 +382,7 @@ static int verb_token(int argc, char **argv)
     }
     rc = dsuit_token_make(psk_id, psk_id ? psk : NULL, psk_len,
                           keyf ? id : NULL, keyf ? &key : NULL, node, method,
-                          path, wall_ms(), out, sizeof out);
+                          path, cli_wall_ms(), out, sizeof out);
     dsuit_key_wipe(&key);
     dsuit_wipe(psk, sizeof psk);
     if (rc != DSUIT_OK) {

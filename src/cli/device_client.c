@@ -332,23 +332,10 @@ static const char *hex32(const uint8_t *p, char out[HEX64])
 static int hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
 {
     size_t n = strlen(s);
-    if (n == 0 || n % 2 != 0 || n / 2 > cap)
+    if (n == 0 || n % 2 != 0 || n / 2 > cap || cli_hex_decode(s, n, out) != 0)
         return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = cli_hex_digit(s[2 * i]), lo = cli_hex_digit(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
     *len = n / 2;
     return 0;
-}
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Sleep ms in slices, ending early when a signal asked us to stop. */
@@ -861,7 +848,7 @@ static result_t check_proof(device_t *d)
         return response_refused(d, &r, "a ledger proof");
     d->proof_len = col.len;
     err = dsuit_ledger_proof_verify(d->proof, d->proof_len, &d->trust,
-                                    d->env.digest_bytes.ptr, wall_ms(),
+                                    d->env.digest_bytes.ptr, cli_wall_ms(),
                                     d->max_age_s * 1000u, &info);
     if (err != DSUIT_OK) {
         set_why(d, "'%s' served a ledger proof that does not verify: %s",

@@ -136,23 +136,41 @@ static void keystore_refresh(dsuit_node_t *n, node_devices_t *dv)
     node_log(n, "info", MODULE, "device keystore loaded devices=%zu", cnt);
 }
 
-static int on_psk_key(void *arg, const uint8_t *id, size_t id_len,
-                      uint8_t *key, size_t key_cap, size_t *key_len)
+/* A PSK identity in the keystore (re-read if the file changed): 1 if
+ * found, with d (if not NULL) naming the device and its scope and the key
+ * copied into key (if not NULL; key_cap bytes at most); else 0. */
+static int psk_lookup(dsuit_node_t *n, const uint8_t *id, size_t id_len,
+                      device_t *d, uint8_t *key, size_t key_cap,
+                      size_t *key_len)
 {
-    dsuit_node_t *n = arg;
     node_devices_t *dv = n->dev;
     const node_psk_t *e;
-    int rc = -1;
+    int found = 0;
     pthread_mutex_lock(&dv->mu);
     keystore_refresh(n, dv);
     e = node_keystore_find(dv->psk, dv->n_psk, id, id_len);
-    if (e != NULL && e->key_len <= key_cap) {
-        memcpy(key, e->key, e->key_len);
-        *key_len = e->key_len;
-        rc = 0;
+    if (e != NULL && (key == NULL || e->key_len <= key_cap)) {
+        if (d != NULL) {
+            d->kind = DSUIT_COAP_PEER_PSK;
+            snprintf(d->name, sizeof d->name, "psk:%.*s", (int)e->id_len,
+                     e->id);
+            memcpy(d->vendor, e->vendor, 16);
+            memcpy(d->klass, e->klass, 16);
+        }
+        if (key != NULL) {
+            memcpy(key, e->key, e->key_len);
+            *key_len = e->key_len;
+        }
+        found = 1;
     }
     pthread_mutex_unlock(&dv->mu);
-    return rc;
+    return found;
+}
+
+static int on_psk_key(void *arg, const uint8_t *id, size_t id_len,
+                      uint8_t *key, size_t key_cap, size_t *key_len)
+{
+    return psk_lookup(arg, id, id_len, NULL, key, key_cap, key_len) ? 0 : -1;
 }
 
 /* ---- registered devices (RPK) ------------------------------------------ */
@@ -221,23 +239,8 @@ static int resolve(dsuit_node_t *n, const dsuit_coap_peer_t *p, device_t *d)
 {
     memset(d, 0, sizeof *d);
     d->kind = p->kind;
-    if (p->kind == DSUIT_COAP_PEER_PSK) {
-        node_devices_t *dv = n->dev;
-        const node_psk_t *e;
-        int ok = 0;
-        pthread_mutex_lock(&dv->mu);
-        keystore_refresh(n, dv);
-        e = node_keystore_find(dv->psk, dv->n_psk, p->id, p->id_len);
-        if (e != NULL) {
-            snprintf(d->name, sizeof d->name, "psk:%.*s", (int)e->id_len,
-                     e->id);
-            memcpy(d->vendor, e->vendor, 16);
-            memcpy(d->klass, e->klass, 16);
-            ok = 1;
-        }
-        pthread_mutex_unlock(&dv->mu);
-        return ok;
-    }
+    if (p->kind == DSUIT_COAP_PEER_PSK)
+        return psk_lookup(n, p->id, p->id_len, d, NULL, 0, NULL);
     if (p->kind == DSUIT_COAP_PEER_RPK) {
         find_device_t f;
         char u[37];
@@ -511,10 +514,10 @@ static void post_report(dsuit_node_t *n, const device_t *d, const uint8_t *body,
                         size_t len, dsuit_http_response_t *r)
 {
     node_report_t rep;
-    char dir[PATH_MAX + 16], path[PATH_MAX + 200], tmp[PATH_MAX + 210], name[161];
+    char dir[PATH_MAX + 16], path[PATH_MAX + 200], name[161];
     char digest[65] = "", *text = NULL, *hex = NULL, vendor[37], klass[37];
     json_t *j;
-    int fd = -1, rc;
+    int rc;
 
     if (d->kind == DSUIT_COAP_PEER_NONE) {
         error_reply(r, 401, "unauthorized",
@@ -551,20 +554,9 @@ static void post_report(dsuit_node_t *n, const device_t *d, const uint8_t *body,
     reports_dir(n, dir, sizeof dir);
     node_hex((const uint8_t *)d->name, strlen(d->name), name);
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     rc = DSUIT_E_IO;
     if (mkdir(dir, 0700) == 0 || errno == EEXIST)
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        rc = node_write_at(fd, text, strlen(text), 0);
-        if (rc == DSUIT_OK && fsync(fd) != 0)
-            rc = DSUIT_E_IO;
-        close(fd);
-        if (rc == DSUIT_OK && rename(tmp, path) != 0)
-            rc = DSUIT_E_IO;
-        if (rc != DSUIT_OK)
-            unlink(tmp);
-    }
+        rc = node_replace_file(path, text, strlen(text));
     free(text);
     if (rc != DSUIT_OK) {
         node_log(n, "error", MODULE, "cannot store a report device=%s",
@@ -943,24 +935,12 @@ static int authenticate(dsuit_node_t *n, const dsuit_http_request_t *req,
         return 0;
     }
     if (c.is_psk) {
-        node_devices_t *dv = n->dev;
-        const node_psk_t *e;
         uint8_t key[NODE_PSK_KEY_MAX];
         size_t kl = 0;
-        pthread_mutex_lock(&dv->mu);
-        keystore_refresh(n, dv);
-        e = node_keystore_find(dv->psk, dv->n_psk, (const uint8_t *)c.psk_id,
-                               c.psk_id_len);
-        if (e != NULL) {
-            memcpy(key, e->key, e->key_len);
-            kl = e->key_len;
-            snprintf(d->name, sizeof d->name, "psk:%.*s", (int)e->id_len,
-                     e->id);
-            memcpy(d->vendor, e->vendor, 16);
-            memcpy(d->klass, e->klass, 16);
-        }
-        pthread_mutex_unlock(&dv->mu);
-        rc = kl ? dsuit_token_verify(buf, len, key, kl, NULL) : DSUIT_E_KEY;
+        rc = psk_lookup(n, (const uint8_t *)c.psk_id, c.psk_id_len, d, key,
+                        sizeof key, &kl)
+                 ? dsuit_token_verify(buf, len, key, kl, NULL)
+                 : DSUIT_E_KEY;
         dsuit_wipe(key, sizeof key);
         d->kind = DSUIT_COAP_PEER_PSK;
     } else {
@@ -1048,7 +1028,9 @@ void node_devices_list(dsuit_node_t *n, dsuit_http_response_t *r)
         json_t *j;
         json_error_t err;
         size_t nl = strlen(e->d_name);
-        if (e->d_name[0] == '.' || nl < 4 || strstr(e->d_name, ".tmp") != NULL)
+        /* Report files are named in hex; a name with a dot is a temporary
+         * file of node_replace_file(), in progress or left by a crash. */
+        if (nl < 4 || strchr(e->d_name, '.') != NULL)
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         j = json_load_file(path, 0, &err);
@@ -1083,10 +1065,10 @@ void node_devices_list(dsuit_node_t *n, dsuit_http_response_t *r)
 static int server_key(dsuit_node_t *n, char *pem, size_t cap, size_t *len,
                       char *pub, size_t pub_cap, size_t *pub_len)
 {
-    char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
+    char path[PATH_MAX + 32];
     dsuit_key_t k;
     size_t pl = 0;
-    int fd, rc = DSUIT_E_KEY;
+    int rc = DSUIT_E_KEY;
     FILE *f;
     snprintf(path, sizeof path, "%s/%s", n->dir, COAP_KEY_FILE);
     f = fopen(path, "r");
@@ -1111,17 +1093,8 @@ static int server_key(dsuit_node_t *n, char *pem, size_t cap, size_t *len,
             dsuit_key_wipe(&k);
             return rc;
         }
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        rc = fd < 0 ? DSUIT_E_IO : node_write_at(fd, pem, pl, 0);
-        if (rc == DSUIT_OK && fsync(fd) != 0)
-            rc = DSUIT_E_IO;
-        if (fd >= 0)
-            close(fd);
-        if (rc == DSUIT_OK && rename(tmp, path) != 0)
-            rc = DSUIT_E_IO;
+        rc = node_replace_file(path, pem, pl);
         if (rc != DSUIT_OK) {
-            unlink(tmp);
             dsuit_key_wipe(&k);
             return rc;
         }

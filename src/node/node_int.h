@@ -367,6 +367,11 @@ uint64_t node_now_ms(void);
 int node_read_at(int fd, void *buf, size_t len, uint64_t off);
 int node_write_at(int fd, const void *buf, size_t len, uint64_t off);
 
+/* Replace the file at path with len bytes, never leaving half of it: a new
+ * temporary file beside it (mkstemp: mode 0600, our own), written, fsync'd
+ * and renamed over path. Errors: DSUIT_E_IO (errno set). */
+int node_replace_file(const char *path, const void *p, size_t len);
+
 /* 1 once the node has begun to stop: handlers that wait or retry give up
  * (any thread). */
 int node_quitting(dsuit_node_t *n);

@@ -82,6 +82,36 @@ int node_write_at(int fd, const void *buf, size_t len, uint64_t off)
     return DSUIT_OK;
 }
 
+int node_replace_file(const char *path, const void *p, size_t len)
+{
+    char tmp[PATH_MAX + 16];
+    int fd, rc, e;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return DSUIT_E_IO;
+    }
+    fd = mkstemp(tmp);
+    if (fd < 0)
+        return DSUIT_E_IO;
+    rc = node_write_at(fd, p, len, 0);
+    if (rc == DSUIT_OK && fsync(fd) != 0)
+        rc = DSUIT_E_IO;
+    e = errno;
+    if (close(fd) != 0 && rc == DSUIT_OK) {
+        rc = DSUIT_E_IO;
+        e = errno;
+    }
+    if (rc == DSUIT_OK && rename(tmp, path) != 0) {
+        rc = DSUIT_E_IO;
+        e = errno;
+    }
+    if (rc != DSUIT_OK) {
+        unlink(tmp);
+        errno = e;
+    }
+    return rc;
+}
+
 void node_hex(const uint8_t *p, size_t n, char *out)
 {
     static const char d[] = "0123456789abcdef";
